@@ -1,0 +1,173 @@
+#include "app/options.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "config/units.hpp"
+
+namespace postrider::app {
+
+namespace po = boost::program_options;
+
+namespace {
+
+using values = std::vector<std::string>;
+using apply_fn = std::function<std::string(config::settings&, const values&)>;
+
+struct knob {
+    const char* name;
+    const char* help;
+    apply_fn apply;  // returns an error sentence, or empty
+};
+
+// split_list - "a, b c" and repeated lines both become {a, b, c}.
+values split_list(const values& in)
+{
+    values out;
+    for (const auto& v : in) {
+        std::string item;
+        for (char c : v + ",") {
+            if (c == ',' || c == ' ' || c == '\t') {
+                if (!item.empty()) out.push_back(item);
+                item.clear();
+            } else {
+                item += c;
+            }
+        }
+    }
+    return out;
+}
+
+apply_fn text(std::string config::settings::*field)
+{
+    return [field](config::settings& s, const values& v) -> std::string {
+        if (v.size() != 1) return "given more than once";
+        s.*field = v.front();
+        return {};
+    };
+}
+
+apply_fn list(std::vector<std::string> config::settings::*field)
+{
+    return [field](config::settings& s, const values& v) -> std::string {
+        s.*field = split_list(v);
+        return {};
+    };
+}
+
+template <class T>
+apply_fn size(T config::settings::*field)
+{
+    return [field](config::settings& s, const values& v) -> std::string {
+        if (v.size() != 1) return "given more than once";
+        auto n = config::parse_size(v.front());
+        if (!n) return "'" + v.front() + "' is not a number (units k, M, G allowed)";
+        s.*field = static_cast<T>(*n);
+        return {};
+    };
+}
+
+apply_fn duration(std::chrono::seconds config::settings::*field)
+{
+    return [field](config::settings& s, const values& v) -> std::string {
+        if (v.size() != 1) return "given more than once";
+        auto d = config::parse_duration(v.front());
+        if (!d) return "'" + v.front() + "' is not a duration (e.g. 300, 300s, 5m, 2h, 5d)";
+        s.*field = *d;
+        return {};
+    };
+}
+
+const std::vector<knob>& knobs()
+{
+    using S = config::settings;
+    static const std::vector<knob> all = {
+        {"hostname", "our name in greetings and Received headers (default: the machine's)", text(&S::hostname)},
+        {"listen", "SMTP listen address:port, repeatable", list(&S::listen)},
+        {"message_size_limit", "largest message accepted, octets", size(&S::message_size_limit)},
+        {"recipient_limit", "most recipients per message", size(&S::recipient_limit)},
+        {"hard_error_limit", "errors before a session is closed", size(&S::hard_error_limit)},
+        {"command_timeout", "idle time allowed per command", duration(&S::command_timeout)},
+        {"session_budget", "total time allowed per session", duration(&S::session_budget)},
+        {"max_sessions", "concurrent inbound sessions", size(&S::max_sessions)},
+        {"max_sessions_per_ip", "concurrent inbound sessions per client address", size(&S::max_sessions_per_ip)},
+        {"local_domains", "domains delivered here, list", list(&S::local_domains)},
+        {"mailbox_table", "file mapping addresses to maildirs (empty: any safe name)", text(&S::mailbox_table)},
+        {"mail_root", "directory holding the maildirs", text(&S::mail_root)},
+        {"queue_dir", "directory holding the queue", text(&S::queue_dir)},
+        {"local_concurrency", "concurrent local deliveries", size(&S::local_concurrency)},
+        {"max_queue_lifetime", "how long a message may stay queued before it bounces", duration(&S::max_queue_lifetime)},
+        {"log_format", "text or json", text(&S::log_format)},
+        {"log_level", "debug, info, warn or error", text(&S::log_level)},
+    };
+    return all;
+}
+
+po::options_description describe_settings()
+{
+    po::options_description desc("Settings (file: name = value; environment: POSTRIDER_NAME)");
+    for (const auto& k : knobs())
+        desc.add_options()(k.name, po::value<values>()->multitoken(), k.help);
+    return desc;
+}
+
+// environment_name - POSTRIDER_LISTEN -> listen; other variables are ignored.
+std::function<std::string(std::string)> environment_mapper(const po::options_description& desc)
+{
+    return [&desc](std::string var) -> std::string {
+        const std::string prefix = "POSTRIDER_";
+        if (var.rfind(prefix, 0) != 0) return {};
+        std::string name;
+        for (char c : var.substr(prefix.size())) name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return desc.find_nothrow(name, false) ? name : std::string{};
+    };
+}
+
+// store_sources - flags first, then environment, then file: the first value stored wins.
+void store_sources(const std::vector<std::string>& args, loaded_options& out, po::variables_map& vm)
+{
+    po::options_description generic("Usage: postrider serve|check-config [options]");
+    generic.add_options()("help,h", "print this help")("config,c", po::value<std::string>(), "configuration file");
+    auto settings = describe_settings();
+    po::options_description all;
+    all.add(generic).add(settings);
+
+    po::store(po::command_line_parser(args).options(all).run(), vm);
+    po::store(po::parse_environment(settings, environment_mapper(settings)), vm);
+    if (vm.count("config")) {
+        out.config_file = vm["config"].as<std::string>();
+        std::ifstream file(out.config_file);
+        if (!file) throw std::runtime_error("cannot read configuration file " + out.config_file);
+        po::store(po::parse_config_file(file, settings, false), vm);
+    }
+    out.help = vm.count("help") > 0;
+    std::ostringstream help;
+    help << all;
+    out.help_text = help.str();
+}
+
+}  // namespace
+
+loaded_options load_options(const std::vector<std::string>& args)
+{
+    loaded_options out;
+    po::variables_map vm;
+    try {
+        store_sources(args, out, vm);
+    } catch (const std::exception& e) {
+        out.errors.push_back(e.what());
+        return out;
+    }
+    for (const auto& k : knobs()) {
+        if (!vm.count(k.name)) continue;
+        auto error = k.apply(out.settings, vm[k.name].as<values>());
+        if (!error.empty()) out.errors.push_back(std::string(k.name) + ": " + error);
+    }
+    for (auto& e : config::validate(out.settings)) out.errors.push_back(std::move(e));
+    return out;
+}
+
+}  // namespace postrider::app

@@ -1,0 +1,123 @@
+#include "app/serve.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <stdexcept>
+
+#include "inbound/server.hpp"
+#include "inbound/table_policy.hpp"
+#include "local/mailbox_table.hpp"
+#include "local/mailbox_table_file.hpp"
+#include "log/log.hpp"
+#include "net/endpoint.hpp"
+#include "queue/manager.hpp"
+
+namespace postrider::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// How long in-flight sessions and deliveries get after SIGTERM before the loop is stopped.
+constexpr std::chrono::seconds stop_grace{10};
+
+std::string machine_hostname()
+{
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+    return name;
+}
+
+inbound::session_config session_config_from(const config::settings& s, const std::string& hostname)
+{
+    inbound::session_config c;
+    c.smtp.hostname = hostname;
+    c.smtp.max_message_size = s.message_size_limit;
+    c.smtp.max_recipients = s.recipient_limit;
+    c.smtp.hard_error_limit = s.hard_error_limit;
+    c.command_timeout = s.command_timeout;
+    c.session_budget = s.session_budget;
+    return c;
+}
+
+queue::settings queue_settings_from(const config::settings& s, const std::string& hostname)
+{
+    queue::settings q;
+    q.queue_dir = s.queue_dir;
+    q.mail_root = s.mail_root;
+    q.hostname = hostname;
+    q.local_domains = s.local_domains;
+    q.local_concurrency = s.local_concurrency;
+    q.max_lifetime = s.max_queue_lifetime;
+    return q;
+}
+
+// finish - after a stop request: exit the loop once sessions and deliveries are done, or at the grace limit.
+void finish(asio::io_context& io, asio::steady_timer& poll, inbound::server& server, queue::manager& queue,
+            std::chrono::steady_clock::time_point limit)
+{
+    if ((server.active_sessions() == 0 && queue.idle()) || std::chrono::steady_clock::now() >= limit) {
+        if (server.active_sessions() != 0 || !queue.idle())
+            log::warn("stop grace period over: exiting with work in flight (the queue keeps it)");
+        io.stop();
+        return;
+    }
+    poll.expires_after(std::chrono::milliseconds(50));
+    poll.async_wait([&io, &poll, &server, &queue, limit](const boost::system::error_code& ec) {
+        if (!ec) finish(io, poll, server, queue, limit);
+    });
+}
+
+// watch_signals - SIGTERM/SIGINT: stop accepting, let sessions and deliveries finish, then stop.
+void watch_signals(asio::io_context& io, asio::signal_set& signals, asio::steady_timer& poll,
+                   inbound::server& server, queue::manager& queue)
+{
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        log::info("signal {} received: stopping", signo);
+        server.stop();
+        queue.stop();
+        finish(io, poll, server, queue, std::chrono::steady_clock::now() + stop_grace);
+    });
+}
+
+}  // namespace
+
+int serve(const config::settings& s)
+{
+    ::umask(077);
+    std::signal(SIGPIPE, SIG_IGN);
+    const std::string hostname = s.hostname.empty() ? machine_hostname() : s.hostname;
+
+    asio::io_context io(1);
+    const auto table = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
+                                               : local::load_mailbox_table(s.mailbox_table, s.local_domains);
+    queue::manager queue(io.get_executor(), queue_settings_from(s, hostname), table);
+    queue.start();
+
+    inbound::table_policy policy(table);
+    inbound::server server(io.get_executor(), session_config_from(s, hostname),
+                           {s.max_sessions, s.max_sessions_per_ip}, policy, queue);
+    for (const auto& where : s.listen) {
+        auto ep = net::parse_endpoint(where);
+        if (!ep) throw std::runtime_error("listen: bad address " + where);
+        server.listen(*ep);
+    }
+    server.start();
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    asio::steady_timer poll(io);
+    watch_signals(io, signals, poll, server, queue);
+    log::info("postrider started hostname={} queue_dir={} mail_root={}", hostname, s.queue_dir, s.mail_root);
+    io.run();
+    log::info("postrider stopped");
+    return 0;
+}
+
+}  // namespace postrider::app

@@ -1,0 +1,59 @@
+#include "config/settings.hpp"
+
+#include <string_view>
+
+namespace postrider::config {
+namespace {
+
+// valid_listen - "host:port" or "[v6]:port" with a port in 0..65535.
+bool valid_listen(std::string_view s)
+{
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size()) return false;
+    auto port = s.substr(colon + 1);
+    if (port.size() > 5) return false;
+    unsigned value = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    auto host = s.substr(0, colon);
+    if (host.front() == '[' && host.back() != ']') return false;
+    return value <= 65535;  // 0: any free port (tests read the bound port from the log)
+}
+
+}  // namespace
+
+std::vector<std::string> validate(const settings& s)
+{
+    std::vector<std::string> errors;
+    if (s.listen.empty()) errors.push_back("listen: at least one address:port is needed");
+    for (const auto& l : s.listen)
+        if (!valid_listen(l))
+            errors.push_back("listen: '" + l + "' is not host:port or [ipv6]:port with port 0-65535");
+    if (s.message_size_limit < 1024)
+        errors.push_back("message_size_limit: must be at least 1024 octets");
+    // RFC 5321 4.5.3.1.8: a server must accept at least 100 recipients.
+    if (s.recipient_limit < 100) errors.push_back("recipient_limit: RFC 5321 requires at least 100");
+    if (s.hard_error_limit < 1) errors.push_back("hard_error_limit: must be at least 1");
+    if (s.command_timeout.count() < 1) errors.push_back("command_timeout: must be at least 1 second");
+    if (s.session_budget < s.command_timeout)
+        errors.push_back("session_budget: must not be shorter than command_timeout");
+    if (s.max_sessions < 1) errors.push_back("max_sessions: must be at least 1");
+    if (s.max_sessions_per_ip < 1 || s.max_sessions_per_ip > s.max_sessions)
+        errors.push_back("max_sessions_per_ip: must be between 1 and max_sessions");
+    if (s.local_domains.empty()) errors.push_back("local_domains: at least one domain is needed");
+    if (s.queue_dir.empty()) errors.push_back("queue_dir: must not be empty");
+    if (s.mail_root.empty()) errors.push_back("mail_root: must not be empty");
+    if (s.local_concurrency < 1 || s.local_concurrency > 1000)
+        errors.push_back("local_concurrency: must be between 1 and 1000");
+    if (s.max_queue_lifetime.count() < 60)
+        errors.push_back("max_queue_lifetime: must be at least 60 seconds");
+    if (s.log_format != "text" && s.log_format != "json")
+        errors.push_back("log_format: must be text or json");
+    if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" && s.log_level != "error")
+        errors.push_back("log_level: must be debug, info, warn or error");
+    return errors;
+}
+
+}  // namespace postrider::config

@@ -1,0 +1,52 @@
+// config/settings.hpp: every runtime knob, with its default, as one plain struct.
+//
+// Owns: the typed configuration and its validation (pure).
+// Trust: values come from the admin (file, environment, command line): trusted
+//        but fallible; validate() reports mistakes instead of failing later.
+// See also: docs/configuration.md (one entry per field, same defaults),
+//           app/options.cpp (the only reader of files and flags).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/limits.hpp"
+
+namespace postrider::config {
+
+struct settings {
+    // Identity
+    std::string hostname;  // empty: the machine's hostname at start-up
+
+    // Inbound SMTP
+    std::vector<std::string> listen{"127.0.0.1:2525"};
+    std::uint64_t message_size_limit = limits::default_message_size;
+    std::size_t recipient_limit = limits::default_recipients;
+    std::size_t hard_error_limit = limits::default_hard_errors;
+    std::chrono::seconds command_timeout = limits::default_command_timeout;
+    std::chrono::seconds session_budget = limits::default_session_budget;
+    std::size_t max_sessions = limits::default_max_sessions;
+    std::size_t max_sessions_per_ip = limits::default_max_sessions_per_ip;
+
+    // Addressing and local delivery
+    std::vector<std::string> local_domains{"localhost"};
+    std::string mailbox_table;  // empty: every safe local part at a local domain
+    std::string mail_root = "var/mail";
+
+    // Queue
+    std::string queue_dir = "var/queue";
+    std::size_t local_concurrency = 10;
+    std::chrono::seconds max_queue_lifetime{5 * 24 * 3600};
+
+    // Logging
+    std::string log_format = "text";
+    std::string log_level = "info";
+};
+
+// validate - every problem found, one human-readable sentence each; empty means valid.
+std::vector<std::string> validate(const settings& s);
+
+}  // namespace postrider::config

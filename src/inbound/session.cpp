@@ -1,0 +1,167 @@
+#include "inbound/session.hpp"
+
+#include <array>
+#include <ctime>
+#include <optional>
+
+#include "core/escape.hpp"
+#include "inbound/trace_header.hpp"
+#include "log/log.hpp"
+#include "net/deadline_io.hpp"
+
+namespace postrider::inbound {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+// Small enough that 10,000 idle sessions cost tens of MiB at most; large enough
+// that a pipelined burst or a DATA stream moves in few reads.
+constexpr std::size_t read_chunk = 4096;
+
+struct session_state {
+    tcp::socket& socket;
+    session_deps deps;
+    session_control& control;
+    const std::string& id;
+    std::string peer_ip;
+    net::clock::time_point session_deadline;
+    std::string end_reason = "quit";
+};
+
+// deadline_for - the earlier of the per-command timeout and the session budget.
+net::clock::time_point deadline_for(const session_state& s)
+{
+    auto d = net::clock::now() + s.deps.config.command_timeout;
+    return d < s.session_deadline ? d : s.session_deadline;
+}
+
+// log_events - one log line per protocol event the engine reported (already escaped).
+void log_events(smtp::server_engine& engine, const session_state& s)
+{
+    for (const auto& event : engine.take_events()) log::info("{}: {} client=[{}]", s.id, event, s.peer_ip);
+}
+
+// flush - write pending replies; false when the peer cannot be written to.
+asio::awaitable<bool> flush(smtp::server_engine& engine, session_state& s)
+{
+    log_events(engine, s);
+    std::string out = engine.take_output();
+    if (out.empty()) co_return true;
+    auto r = co_await net::write_all_by(s.socket, out, deadline_for(s));
+    if (r.timed_out || r.ec) {
+        s.end_reason = r.timed_out ? "write-timeout" : "write-error";
+        co_return false;
+    }
+    co_return true;
+}
+
+// to_new_message - the queue's view of an accepted transaction, trace header first.
+queue::new_message to_new_message(smtp::accepted_message&& m, const session_state& s, const std::string& qid)
+{
+    queue::new_message out;
+    const std::string single = m.recipients.size() == 1 ? m.recipients.front().address : std::string{};
+    trace_info t{m.helo, s.peer_ip, s.deps.config.smtp.hostname, m.protocol, qid, single};
+    out.content = received_header(t, std::time(nullptr));
+    out.content += m.data;
+    out.sender = std::move(m.sender);
+    for (auto& r : m.recipients) out.recipients.push_back({std::move(r.address), std::move(r.orcpt), r.notify});
+    out.client = s.peer_ip;
+    out.helo = core::escape(m.helo);
+    out.protocol = std::move(m.protocol);
+    out.body_8bit = m.body_8bit;
+    out.smtputf8 = m.smtputf8;
+    out.envid = std::move(m.envid);
+    out.ret_full = m.ret_full;
+    return out;
+}
+
+// commit - hand the completed message to the queue and tell the engine the outcome.
+asio::awaitable<void> commit(smtp::server_engine& engine, session_state& s)
+{
+    auto message = engine.take_message();
+    if (!message) co_return;  // engine invariant: awaiting_commit implies a message
+    const std::string qid = s.deps.queue.allocate_id();
+    const auto nrcpt = message->recipients.size();
+    auto queued = to_new_message(std::move(*message), s, qid);
+    const auto size = queued.content.size();
+    auto result = co_await s.deps.queue.submit(qid, std::move(queued));
+    if (result.ok)
+        log::info("{}: client=[{}] session={} size={} nrcpt={}", qid, s.peer_ip, s.id, size, nrcpt);
+    else
+        log::warn("{}: commit failed session={} reason=\"{}\"", qid, s.id, core::escape(result.reason));
+    engine.commit_done({result.ok, result.ok ? result.queue_id : qid, result.reason});
+}
+
+// read_and_feed - one read from the peer into the engine; false when the session must end.
+asio::awaitable<bool> read_and_feed(smtp::server_engine& engine, session_state& s,
+                                    std::array<char, read_chunk>& buf)
+{
+    auto r = co_await net::read_some_by(s.socket, asio::buffer(buf), deadline_for(s));
+    if (s.control.stopping) {
+        s.end_reason = "shutdown";
+        engine.shutdown();
+        co_return true;
+    }
+    if (r.timed_out) {
+        s.end_reason = "timeout";
+        engine.timeout();
+        co_return true;
+    }
+    if (r.ec) {
+        s.end_reason = r.ec == asio::error::eof ? "peer-closed" : "read-error";
+        engine.peer_closed();
+        co_return false;
+    }
+    engine.feed(std::string_view(buf.data(), r.bytes));
+    co_return true;
+}
+
+// serve - the session loop: read, feed, commit when a message is complete, reply.
+asio::awaitable<void> serve(smtp::server_engine& engine, session_state& s)
+{
+    std::array<char, read_chunk> buf;
+    if (!co_await flush(engine, s)) co_return;
+    while (!engine.closed()) {
+        if (engine.phase() == smtp::input_phase::awaiting_commit) {
+            co_await commit(engine, s);
+        } else if (s.control.stopping) {
+            s.end_reason = "shutdown";
+            engine.shutdown();
+        } else if (!co_await read_and_feed(engine, s, buf)) {
+            co_return;
+        }
+        if (!co_await flush(engine, s)) co_return;
+    }
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(tcp::socket socket, session_deps deps, session_control& control,
+                                  std::string session_id, std::string refusal)
+{
+    boost::system::error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    session_state s{socket, deps, control, session_id,
+                    ec ? std::string("unknown") : remote.address().to_string(),
+                    net::clock::now() + deps.config.session_budget};
+    control.socket = &socket;
+    log::info("{}: connect from [{}]:{}", session_id, s.peer_ip, ec ? 0 : remote.port());
+
+    smtp::server_engine engine(deps.config.smtp, deps.policy, s.peer_ip);
+    if (refusal.empty()) {
+        engine.greet();
+    } else {
+        s.end_reason = "refused";
+        engine.refuse(refusal);
+    }
+    co_await serve(engine, s);
+
+    control.socket = nullptr;
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    log::info("{}: disconnect from [{}] reason={}", session_id, s.peer_ip, s.end_reason);
+}
+
+}  // namespace postrider::inbound

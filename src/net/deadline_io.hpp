@@ -1,0 +1,61 @@
+// net/deadline_io.hpp: socket reads and writes that give up at a deadline.
+//
+// Owns: the one place where "operation || timer" is written (Asio 1.26 has no
+//       cancel_after; when Boost >= 1.86 arrives only this file changes).
+// Trust: moves bytes only; never interprets them.
+// Note: `||` completes after BOTH sides finish; the loser is cancelled through
+//       its cancellation slot, which Asio sockets and timers honour.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string_view>
+
+namespace postrider::net {
+
+using clock = std::chrono::steady_clock;
+
+struct io_result {
+    boost::system::error_code ec;
+    std::size_t bytes = 0;
+    bool timed_out = false;
+};
+
+// read_some_by - read what is available into buf, or time out at deadline.
+template <class Stream>
+boost::asio::awaitable<io_result> read_some_by(Stream& s, boost::asio::mutable_buffer buf,
+                                               clock::time_point deadline)
+{
+    using namespace boost::asio::experimental::awaitable_operators;
+    constexpr auto tok = boost::asio::as_tuple(boost::asio::use_awaitable);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
+    auto r = co_await (s.async_read_some(buf, tok) || timer.async_wait(tok));
+    if (r.index() == 1) co_return io_result{{}, 0, true};
+    auto [ec, n] = std::get<0>(r);
+    co_return io_result{ec, n, false};
+}
+
+// write_all_by - write every byte of data, or time out at deadline (a peer that never reads).
+template <class Stream>
+boost::asio::awaitable<io_result> write_all_by(Stream& s, std::string_view data, clock::time_point deadline)
+{
+    using namespace boost::asio::experimental::awaitable_operators;
+    constexpr auto tok = boost::asio::as_tuple(boost::asio::use_awaitable);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
+    auto r = co_await (boost::asio::async_write(s, boost::asio::buffer(data), tok) || timer.async_wait(tok));
+    if (r.index() == 1) co_return io_result{{}, 0, true};
+    auto [ec, n] = std::get<0>(r);
+    co_return io_result{ec, n, false};
+}
+
+}  // namespace postrider::net

@@ -1,0 +1,201 @@
+"""Integration-test harness: the real postrider binary on loopback.
+
+Each Daemon gets its own temporary state directory and configuration file,
+listens on 127.0.0.1 port 0 (the kernel picks a free port; we read it back from
+the log), and is stopped by PID. Peers started by tests get PR_SET_PDEATHSIG so
+a crashed test leaves nothing running, and their output never goes to our stdout.
+"""
+import ctypes
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("POSTRIDER_BIN", os.path.join(os.path.dirname(__file__), "../../build/src/postrider"))
+_libc = ctypes.CDLL("libc.so.6", use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def wait_until(predicate, timeout=10.0, step=0.02, what="condition"):
+    """Poll predicate until true; bounded in time. Returns its last value or raises."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_peer(argv, env=None, log_path=None):
+    """Start a helper process (sink, DNS...) that dies with us; output to a file."""
+    out = open(log_path or os.devnull, "wb")
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                            env=env, preexec_fn=_die_with_parent)
+
+
+def stop_process(proc, timeout=15.0):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
+
+
+class Daemon:
+    """postrider serve with a private state dir; use as a context manager."""
+
+    def __init__(self, **settings):
+        self.dir = tempfile.mkdtemp(prefix="postrider-it-")
+        self.settings = {
+            "hostname": "mx.test",
+            "listen": "127.0.0.1:0",
+            "queue_dir": os.path.join(self.dir, "queue"),
+            "mail_root": os.path.join(self.dir, "mail"),
+            "local_domains": "localhost",
+            "log_level": "debug",
+        }
+        self.settings.update({k: str(v) for k, v in settings.items()})
+        self.config = os.path.join(self.dir, "postrider.conf")
+        self.log_path = os.path.join(self.dir, "postrider.log")
+        self.proc = None
+        self.port = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        if not exc[0]:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            sys.stderr.write(f"[harness] kept {self.dir}; log tail:\n{self.log()[-3000:]}\n")
+
+    def start(self):
+        with open(self.config, "w") as f:
+            for k, v in self.settings.items():
+                f.write(f"{k} = {v}\n")
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([BIN, "serve", "-c", self.config], stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=log, preexec_fn=_die_with_parent)
+
+        def bound():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"postrider exited with {self.proc.returncode}:\n{self.log()}")
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log())
+            return int(m.group(1)) if m else None
+
+        self.port = wait_until(bound, what="postrider to listen")
+
+    def stop(self):
+        return stop_process(self.proc) if self.proc else None
+
+    def log(self):
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def maildir(self, user, domain="localhost"):
+        return os.path.join(self.settings["mail_root"], domain, user, "Maildir")
+
+    def delivered(self, user, domain="localhost"):
+        new = os.path.join(self.maildir(user, domain), "new")
+        return sorted(os.listdir(new)) if os.path.isdir(new) else []
+
+    def read_delivered(self, user, domain="localhost"):
+        new = os.path.join(self.maildir(user, domain), "new")
+        return [open(os.path.join(new, n), "rb").read() for n in self.delivered(user, domain)]
+
+    def read_delivered_wait(self, user, count, domain="localhost"):
+        self.wait_delivered(user, count, domain)
+        return self.read_delivered(user, domain)
+
+    def wait_delivered(self, user, count, domain="localhost", timeout=20.0):
+        return wait_until(lambda: len(self.delivered(user, domain)) >= count and self.delivered(user, domain),
+                          timeout=timeout, what=f"{count} deliveries to {user}@{domain}")
+
+    def queue_files(self):
+        out = []
+        for sub in ("mess", "env"):
+            d = os.path.join(self.settings["queue_dir"], sub)
+            if os.path.isdir(d):
+                out += [os.path.join(sub, n) for n in os.listdir(d)]
+        return out
+
+
+class Client:
+    """A raw SMTP client that sends exact bytes and reads whole replies."""
+
+    def __init__(self, port, timeout=10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def reply(self):
+        """One (possibly multiline) reply: (code, [lines]). ('', []) on EOF."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return ("", lines)
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            text = line.decode("utf-8", "replace")
+            lines.append(text)
+            if len(text) < 4 or text[3] != "-":
+                return (text[:3], lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed_by_peer(self, timeout=5.0):
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+
+def main():
+    """Run the calling module's tests; print 'N passed, N failed'; exit non-zero on failure."""
+    module = sys.modules["__main__"]
+    suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(0 if failed == 0 and result.testsRun > 0 else 1)
