@@ -1,0 +1,122 @@
+// local/fs_ops.cpp: POSIX implementation of the syscall seam and its helpers.
+#include "local/fs_ops.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace postrider::local {
+
+int fs_ops::open(const char* path, int flags, mode_t mode) { return ::open(path, flags | O_CLOEXEC, mode); }
+ssize_t fs_ops::write(int fd, const void* data, std::size_t n) { return ::write(fd, data, n); }
+ssize_t fs_ops::read(int fd, void* data, std::size_t n) { return ::read(fd, data, n); }
+int fs_ops::fsync(int fd) { return ::fsync(fd); }
+int fs_ops::syncfs(int fd) { return ::syncfs(fd); }
+int fs_ops::rename(const char* from, const char* to) { return ::rename(from, to); }
+int fs_ops::unlink(const char* path) { return ::unlink(path); }
+int fs_ops::mkdir(const char* path, mode_t mode) { return ::mkdir(path, mode); }
+int fs_ops::close(int fd) { return ::close(fd); }
+
+fs_ops& posix()
+{
+    static fs_ops real;
+    return real;
+}
+
+std::error_code last_error() noexcept
+{
+    return {errno, std::system_category()};
+}
+
+std::error_code write_all(fs_ops& fs, int fd, std::string_view data)
+{
+    while (!data.empty()) {
+        ssize_t n = fs.write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return last_error();
+        }
+        if (n == 0) return std::make_error_code(std::errc::io_error);
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+std::error_code write_new_file(fs_ops& fs, const std::filesystem::path& path,
+                               std::string_view part1, std::string_view part2, bool do_fsync)
+{
+    int fd = fs.open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) return last_error();
+    std::error_code ec = write_all(fs, fd, part1);
+    if (!ec) ec = write_all(fs, fd, part2);
+    if (!ec && do_fsync && fs.fsync(fd) != 0) ec = last_error();
+    // close(2) can report a deferred write error (NFS); treat it as one.
+    if (fs.close(fd) != 0 && !ec) ec = last_error();
+    if (ec) fs.unlink(path.c_str());
+    return ec;
+}
+
+std::error_code append_file(fs_ops& fs, const std::filesystem::path& path, std::string_view data,
+                            bool do_fsync)
+{
+    int fd = fs.open(path.c_str(), O_WRONLY | O_APPEND, 0);
+    if (fd < 0) return last_error();
+    std::error_code ec = write_all(fs, fd, data);
+    if (!ec && do_fsync && fs.fsync(fd) != 0) ec = last_error();
+    if (fs.close(fd) != 0 && !ec) ec = last_error();
+    return ec;
+}
+
+std::error_code read_file(fs_ops& fs, const std::filesystem::path& path, std::string& out,
+                          std::size_t max_octets)
+{
+    out.clear();
+    int fd = fs.open(path.c_str(), O_RDONLY, 0);
+    if (fd < 0) return last_error();
+    std::error_code ec;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = fs.read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            ec = last_error();
+            break;
+        }
+        if (n == 0) break;
+        if (out.size() + static_cast<std::size_t>(n) > max_octets) {
+            ec = std::make_error_code(std::errc::file_too_large);
+            break;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    fs.close(fd);
+    return ec;
+}
+
+std::error_code fsync_dir(fs_ops& fs, const std::filesystem::path& dir)
+{
+    int fd = fs.open(dir.c_str(), O_RDONLY | O_DIRECTORY, 0);
+    if (fd < 0) return last_error();
+    std::error_code ec;
+    if (fs.fsync(fd) != 0) ec = last_error();
+    fs.close(fd);
+    return ec;
+}
+
+std::error_code make_dirs(fs_ops& fs, const std::filesystem::path& dir, mode_t mode)
+{
+    std::filesystem::path cur;
+    for (const auto& part : dir) {
+        cur /= part;
+        if (part.empty() || part == "/") continue;
+        if (fs.mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) return last_error();
+    }
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return last_error();
+    if (!S_ISDIR(st.st_mode)) return std::make_error_code(std::errc::not_a_directory);
+    return {};
+}
+
+}  // namespace postrider::local

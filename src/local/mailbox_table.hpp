@@ -1,0 +1,76 @@
+// local/mailbox_table.hpp: which local addresses exist and where their maildirs are.
+//
+// PURE: no I/O, no clock, no Asio (tests/check_layers.sh checks).
+// Owns: the mailbox table (parsed from text by a PURE parser) and the
+//       default mapping used when no table file is configured.
+// Trust: table text is ADMIN input (trusted intent, untrusted syntax: every line
+//        is validated and errors carry line numbers). lookup() takes address
+//        parts that the smtp/ parser validated, but it still only ever builds a
+//        path from a local part that passes safe_name(), so no address text can
+//        escape the mail root.
+// Format (docs/queue-format.md "Mailbox table"):
+//     # comment
+//     alice@example.org      example.org/alice/Maildir
+//     @example.net           example.net/catchall/Maildir      (catch-all for the domain)
+//   Paths are relative to the mail root; components match [A-Za-z0-9._+-],
+//   never "." or "..", never absolute. Every domain named is a local domain.
+// Default (no table file): every local part at a local domain that is a safe
+//   name ([a-z0-9._+-], no leading dot, at most 64 octets; compared lower-cased)
+//   maps to "<domain>/<localpart>/Maildir".
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace postrider::local {
+
+struct table_error {
+    std::size_t line = 0;  // 1-based
+    std::string message;
+};
+
+struct table_parse_result;
+
+class mailbox_table {
+public:
+    // defaults - the table used with no table file: safe local parts at these domains.
+    static mailbox_table defaults(const std::vector<std::string>& local_domains);
+
+    // lookup - relative maildir path for local_part@domain, or nullopt (unknown user,
+    //          or not a local domain). Pure, no I/O; case-insensitive.
+    std::optional<std::string> lookup(std::string_view local_part, std::string_view domain) const;
+    // is_local_domain - whether mail for this domain is delivered here.
+    bool is_local_domain(std::string_view domain) const;
+
+private:
+    friend table_parse_result parse_mailbox_table(std::string_view, const std::vector<std::string>&);
+    bool default_mapping_ = false;
+    std::set<std::string> domains_;                   // lower-case
+    std::map<std::string, std::string> exact_;        // "user@domain" -> path
+    std::map<std::string, std::string> catch_all_;    // "domain" -> path
+};
+
+struct table_parse_result {
+    mailbox_table table;              // usable only when errors is empty
+    std::vector<table_error> errors;  // every bad line, in order
+};
+
+// parse_mailbox_table - PURE: table text to a table, or errors with line numbers.
+//                       local_domains are extra local domains whose users must all
+//                       be listed explicitly (no default mapping in table mode).
+table_parse_result parse_mailbox_table(std::string_view text,
+                                       const std::vector<std::string>& local_domains = {});
+
+// safe_name - [a-z0-9._+-], 1..64 octets, no leading dot, no ".." (input already lower-cased).
+bool safe_name(std::string_view s) noexcept;
+// safe_relative_path - components of [A-Za-z0-9._+-], none "." or "..", not absolute, no "//".
+bool safe_relative_path(std::string_view s) noexcept;
+// lower - ASCII lower-case copy.
+std::string lower(std::string_view s);
+
+}  // namespace postrider::local

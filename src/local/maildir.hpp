@@ -1,0 +1,54 @@
+// local/maildir.hpp: deliver one message into a maildir (cr.yp.to/proto/maildir.html).
+//
+// Owns: unique file names, the tmp/ -> new/ protocol, the prepended
+//       Return-Path:/Delivered-To: lines, and creating a missing Maildir (0700).
+// Trust: the maildir path was built by mailbox_table::lookup() from validated
+//        parts and is under the mail root; the content is the queued message
+//        (the peer's bytes, CRLF-normalised). Header values are stripped of CR,
+//        LF and NUL before use, so an address can never add a header line.
+// Flushing: stage() writes tmp/NAME and publish() renames it into new/. With
+//        fsync_each, stage fsyncs the file and publish fsyncs new/; without it
+//        the caller (queue::disk_worker) runs syncfs() after each phase, so
+//        the file is durable before the rename and the rename before the
+//        delivery is journalled: no torn file ever appears in new/.
+// See also: queue/manager.cpp (delivery), docs/queue-format.md ("Maildir delivery").
+#pragma once
+
+#include "local/fs_ops.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace postrider::local {
+
+// unique_name - PURE: "<sec>.M<usec>P<pid>Q<n>.<host>", host with '/' and ':' escaped (\057, \072).
+std::string unique_name(std::int64_t unix_us, long pid, std::uint64_t n, std::string_view host);
+// delivery_prefix - PURE: "Return-Path: <sender>\nDelivered-To: rcpt\n" with CR/LF/NUL removed.
+std::string delivery_prefix(std::string_view sender, std::string_view recipient);
+// to_lf - PURE: CRLF line ends to LF (maildir files use the local newline convention).
+std::string to_lf(std::string_view content);
+
+class maildir_delivery {
+public:
+    // maildir_delivery - one delivery of bytes (already prefixed and LF-converted) into maildir.
+    maildir_delivery(fs_ops& fs, std::filesystem::path maildir, std::string name, bool fsync_each);
+    // stage - create maildir/{tmp,new,cur} if missing, write tmp/NAME (fsync it with fsync_each).
+    std::error_code stage(std::string_view bytes);
+    // publish - rename tmp/NAME to new/NAME (fsync new/ with fsync_each).
+    std::error_code publish();
+    // discard - remove whatever stage/publish left (after a failed flush); best effort.
+    void discard();
+    // path_in_new - where the message is once published.
+    std::filesystem::path path_in_new() const { return maildir_ / "new" / name_; }
+
+private:
+    fs_ops& fs_;
+    std::filesystem::path maildir_;
+    std::string name_;
+    bool fsync_each_;
+};
+
+}  // namespace postrider::local

@@ -1,0 +1,437 @@
+// queue/manager.cpp: the queue manager (see manager.hpp; design in docs/queue-format.md).
+#include "queue/manager.hpp"
+
+#include "core/escape.hpp"
+#include "local/maildir.hpp"
+#include "log/log.hpp"
+#include "queue/bounce.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <exception>
+#include <stdexcept>
+#include <utility>
+
+namespace postrider::queue {
+namespace {
+
+using std::chrono::system_clock;
+
+// to_us - time point to unix microseconds.
+std::int64_t to_us(sys_time t)
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// from_us - unix microseconds to a time point.
+sys_time from_us(std::int64_t us)
+{
+    return sys_time{std::chrono::duration_cast<system_clock::duration>(std::chrono::microseconds{us})};
+}
+
+// delay_text - seconds since arrival, as Postfix prints delay=.
+std::string delay_text(const envelope& e)
+{
+    double s = static_cast<double>(to_us(system_clock::now()) - e.arrival_us) / 1e6;
+    return fmt::format("{:.2f}", s < 0 ? 0.0 : s);
+}
+
+// storage_reason - the 451 text for a failed commit (never leaks paths).
+std::string storage_reason(std::error_code ec)
+{
+    if (ec == std::errc::no_space_on_device || ec.value() == EDQUOT)
+        return "Insufficient system storage";
+    return "Queue file write error";
+}
+
+// split_address - local part and domain at the last '@'.
+std::pair<std::string, std::string> split_address(const std::string& a)
+{
+    auto at = a.rfind('@');
+    if (at == std::string::npos) return {a, {}};
+    return {a.substr(0, at), a.substr(at + 1)};
+}
+
+// wants_failure_notice - RFC 3461 4.1: NOTIFY absent means FAILURE; NEVER suppresses.
+bool wants_failure_notice(std::uint8_t notify)
+{
+    if (notify == 0) return true;
+    if (notify & notify_never) return false;
+    return (notify & notify_failure) != 0;
+}
+
+}  // namespace
+
+manager::manager(boost::asio::any_io_executor ex, settings s, const local::mailbox_table& table)
+    : strand_(boost::asio::make_strand(ex)), s_(std::move(s)), table_(table),
+      fs_(s_.fs ? *s_.fs : local::posix()),
+      policy_{s_.backoff_first, s_.backoff_cap, s_.max_lifetime}, timer_(strand_)
+{
+}
+
+manager::~manager() = default;
+
+void manager::start()
+{
+    if (store_) throw std::logic_error("queue manager started twice");
+    auto st = std::make_unique<store>(fs_, s_.queue_dir, s_.flush);
+    st->create_dirs();
+    if (auto ec = local::make_dirs(fs_, s_.mail_root, 0700))
+        throw std::runtime_error("mail root " + s_.mail_root.string() + ": " + ec.message());
+    auto report = st->recover();
+    log::info("queue: started dir={} recovered={} tmp_removed={} orphans_removed={} quarantined={}",
+              core::escape(s_.queue_dir.string()), report.messages.size(), report.tmp_removed,
+              report.orphans_removed, report.quarantined);
+    store_ = std::move(st);
+    const bool group = s_.flush == flush_mode::group;
+    queue_worker_ = std::make_unique<disk_worker>(fs_, std::vector{s_.queue_dir}, group);
+    delivery_worker_ = std::make_unique<disk_worker>(fs_, std::vector{s_.mail_root}, group);
+    boost::asio::post(strand_, [this, msgs = std::move(report.messages)]() mutable {
+        for (auto& m : msgs) install(std::move(m.env), m.journal);
+        dispatch();
+    });
+}
+
+void manager::stop()
+{
+    boost::asio::post(strand_, [this] {
+        stopped_ = true;
+        timer_.cancel();
+    });
+}
+
+std::string manager::allocate_id()
+{
+    return ids_.next();
+}
+
+manager_stats manager::stats() const
+{
+    manager_stats st;
+    if (queue_worker_) st.queue_flushes = queue_worker_->flushes();
+    if (delivery_worker_) st.delivery_flushes = delivery_worker_->flushes();
+    return st;
+}
+
+boost::asio::awaitable<commit_result> manager::submit(std::string id, new_message m)
+{
+    envelope env;
+    env.queue_id = id;
+    env.sender = std::move(m.sender);
+    for (auto& r : m.recipients) env.recipients.push_back({std::move(r.address), std::move(r.orcpt), r.notify});
+    env.arrival_us = to_us(system_clock::now());
+    env.client = std::move(m.client);
+    env.helo = std::move(m.helo);
+    env.protocol = std::move(m.protocol);
+    env.envid = std::move(m.envid);
+    env.body_8bit = m.body_8bit;
+    env.smtputf8 = m.smtputf8;
+    env.ret_full = m.ret_full;
+    co_return co_await commit(std::move(id), std::move(env), std::move(m.content));
+}
+
+boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope env, std::string content)
+{
+    commit_result r;
+    if (!store_) { r.reason = "Queue not available"; co_return r; }
+    if (!is_valid_queue_id(id) || env.recipients.empty() || env.recipients.size() > max_recipients) {
+        log::error("{}: commit refused: bad queue id or recipient count", core::escape(id));
+        r.reason = "Local error in processing";
+        co_return r;
+    }
+    store& st = *store_;
+    std::vector<disk_worker::phase> phases;
+    phases.push_back([&st, &id, &content, &env] { return st.commit(id, content, env); });
+    auto ec = co_await run(*queue_worker_, std::move(phases), [&st, &id] { st.undo_commit(id); }, true);
+    if (ec) {
+        log::warn("{}: commit failed status=deferred error=\"{}\"", id, core::escape(ec.message()));
+        r.reason = storage_reason(ec);
+        co_return r;
+    }
+    log::info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id, core::escape(env.sender),
+              env.message_size, env.recipients.size());
+    boost::asio::post(strand_, [this, e = std::move(env)]() mutable { install(std::move(e), {}); dispatch(); });
+    r.ok = true;
+    r.queue_id = std::move(id);
+    co_return r;
+}
+
+void manager::install(envelope env, const std::vector<outcome>& journal)
+{
+    std::string id = env.queue_id;
+    message_state m;
+    m.rcpts.resize(env.recipients.size());
+    std::vector<sys_time> next(env.recipients.size(), system_clock::now());
+    for (const auto& o : journal) {  // replay: the last record per recipient wins
+        auto& r = m.rcpts[o.recipient];
+        r.attempts = o.attempts;
+        r.dsn_status = o.status;
+        r.reason = o.reason;
+        r.status = o.kind == outcome_kind::delivered ? rcpt_status::delivered
+                   : o.kind == outcome_kind::failed  ? rcpt_status::failed
+                                                     : rcpt_status::pending;
+        if (o.kind == outcome_kind::deferred) next[o.recipient] = from_us(o.next_attempt_us);
+    }
+    m.env = std::move(env);
+    auto [it, fresh] = messages_.emplace(id, std::move(m));
+    if (!fresh) {
+        log::error("{}: duplicate queue id ignored", id);
+        return;
+    }
+    for (std::size_t i = 0; i < it->second.rcpts.size(); ++i)
+        if (it->second.rcpts[i].status == rcpt_status::pending) schedule_at(id, i, next[i]);
+    maybe_finish(id);
+}
+
+void manager::schedule_at(const std::string& id, std::size_t rcpt, sys_time when)
+{
+    if (when <= system_clock::now()) {
+        ready_.push_back({id, rcpt});
+        return;
+    }
+    due_.emplace(when, work_item{id, rcpt});
+    arm_timer();
+}
+
+void manager::arm_timer()
+{
+    if (due_.empty() || stopped_) return;
+    auto first = due_.begin()->first;
+    if (timer_.expiry() == first) return;  // already waiting for exactly that
+    timer_.expires_at(first);  // cancels an earlier wait; its handler sees operation_aborted
+    timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) on_timer();
+    });
+}
+
+void manager::on_timer()
+{
+    auto now = system_clock::now();
+    while (!due_.empty() && due_.begin()->first <= now) {
+        ready_.push_back(std::move(due_.begin()->second));
+        due_.erase(due_.begin());
+    }
+    timer_.expires_at(sys_time{});  // forget the old expiry so arm_timer re-arms
+    arm_timer();
+    dispatch();
+}
+
+void manager::spawn(boost::asio::awaitable<void> task, std::string what)
+{
+    boost::asio::co_spawn(strand_, std::move(task), [what = std::move(what)](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            log::error("{}: task failed: {}", what, core::escape(x.what()));
+        } catch (...) {
+            log::error("{}: task failed: unknown exception", what);
+        }
+    });
+}
+
+void manager::dispatch()
+{
+    while (!stopped_ && active_ < s_.local_concurrency && !ready_.empty()) {
+        work_item w = std::move(ready_.front());
+        ready_.pop_front();
+        auto it = messages_.find(w.id);
+        if (it == messages_.end()) continue;
+        if (w.rcpt == finish_marker) {
+            maybe_finish(w.id);
+            continue;
+        }
+        auto& r = it->second.rcpts[w.rcpt];
+        if (r.status != rcpt_status::pending || r.in_flight) continue;
+        r.in_flight = true;
+        ++it->second.in_flight;
+        ++active_;
+        spawn(attempt(w.id, w.rcpt), w.id);
+    }
+}
+
+boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
+{
+    const auto& m = messages_.at(id);
+    std::string address = m.env.recipients[rcpt].address;
+    auto [local_part, domain] = split_address(address);
+    attempt_result r;
+    if (!table_.is_local_domain(domain)) {
+        // XXX: until remote delivery lands, remote recipients wait in the queue.
+        r = {outcome_kind::deferred, "4.4.1", "remote delivery not yet available", "none"};
+    } else if (!table_.lookup(local_part, domain)) {
+        r = {outcome_kind::failed, "5.1.1", "unknown user", "local"};
+    } else {
+        r = co_await deliver_local(id, m.env.sender, address);
+    }
+    co_await record(std::move(id), rcpt, std::move(r));
+}
+
+boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::string id, std::string sender,
+                                                                       std::string address)
+{
+    auto [local_part, domain] = split_address(address);
+    std::filesystem::path maildir = s_.mail_root / *table_.lookup(local_part, domain);
+    local::maildir_delivery d(fs_, maildir,
+                              local::unique_name(to_us(system_clock::now()), ::getpid(), ++maildir_seq_, s_.hostname),
+                              s_.flush == flush_mode::per_file);
+    store& st = *store_;
+    std::vector<disk_worker::phase> phases;
+    phases.push_back([&st, &id, &d, &sender, &address] {
+        std::string content;
+        if (auto ec = st.read_message(id, content)) return ec;
+        return d.stage(local::delivery_prefix(sender, address) + local::to_lf(content));
+    });
+    phases.push_back([&d] { return d.publish(); });
+    auto ec = co_await run(*delivery_worker_, std::move(phases), [&d] { d.discard(); }, true);
+    attempt_result r;
+    r.relay = "local";
+    if (ec) {
+        // A local failure is always temporary (never bounce for our own disk trouble).
+        r.kind = outcome_kind::deferred;
+        r.status = "4.2.0";
+        r.reason = "maildir delivery failed: " + ec.message();
+    } else {
+        r.kind = outcome_kind::delivered;
+        r.status = "2.0.0";
+        r.reason = "delivered to maildir";
+    }
+    co_return r;
+}
+
+boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, attempt_result r)
+{
+    auto now = system_clock::now();
+    auto& m = messages_.at(id);
+    auto& rs = m.rcpts[rcpt];
+    outcome o{static_cast<std::uint32_t>(rcpt), r.kind, to_us(now), 0, rs.attempts + 1, r.status, r.reason};
+    std::optional<sys_time> next;
+    if (r.kind == outcome_kind::deferred) {
+        next = next_attempt(from_us(m.env.arrival_us), now, o.attempts, policy_);
+        if (next) {
+            o.next_attempt_us = to_us(*next);
+        } else {
+            o.kind = outcome_kind::failed;
+            o.status = "4.4.7";
+            o.reason = "delivery time expired; last error: " + r.reason;
+        }
+    }
+    store& st = *store_;
+    std::vector<disk_worker::phase> phases;
+    phases.push_back([&st, &id, &o] { return st.append(id, o); });
+    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, true))
+        // The delivery stands; after a crash it may be repeated (at-least-once).
+        log::warn("{}: journal append failed error=\"{}\"", id, core::escape(ec.message()));
+    auto& m2 = messages_.at(id);  // re-find: the map may have changed while we waited
+    auto& r2 = m2.rcpts[rcpt];
+    r2.attempts = o.attempts;
+    r2.dsn_status = o.status;
+    r2.reason = o.reason;
+    r2.status = o.kind == outcome_kind::delivered ? rcpt_status::delivered
+                : o.kind == outcome_kind::failed  ? rcpt_status::failed
+                                                  : rcpt_status::pending;
+    const char* what = o.kind == outcome_kind::delivered ? "sent" : o.kind == outcome_kind::failed ? "bounced" : "deferred";
+    log::info("{}: to=<{}>, relay={}, delay={}, dsn={}, status={} ({})", id,
+              core::escape(m2.env.recipients[rcpt].address), r.relay, delay_text(m2.env), o.status, what,
+              core::escape(o.reason));
+    r2.in_flight = false;
+    --m2.in_flight;
+    --active_;
+    if (next) schedule_at(id, rcpt, *next);
+    maybe_finish(id);
+    dispatch();
+}
+
+void manager::maybe_finish(const std::string& id)
+{
+    auto it = messages_.find(id);
+    if (it == messages_.end() || it->second.finishing || it->second.in_flight) return;
+    for (const auto& r : it->second.rcpts)
+        if (r.status == rcpt_status::pending) return;
+    it->second.finishing = true;
+    spawn(finish(id), id);
+}
+
+boost::asio::awaitable<void> manager::finish(std::string id)
+{
+    if (!co_await queue_bounce(id)) {
+        // Disk trouble while queueing the bounce: keep the message, try again later.
+        messages_.at(id).finishing = false;
+        due_.emplace(system_clock::now() + policy_.first, work_item{id, finish_marker});
+        arm_timer();
+        co_return;
+    }
+    store& st = *store_;
+    std::vector<disk_worker::phase> phases;
+    phases.push_back([&st, &id] { return st.remove(id); });
+    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, false))
+        log::warn("{}: remove failed error=\"{}\" (retried at next start)", id, core::escape(ec.message()));
+    else
+        log::info("{}: removed", id);
+    messages_.erase(id);
+}
+
+std::optional<bounce_input> manager::bounce_for(const std::string& id)
+{
+    const auto& m = messages_.at(id);
+    bounce_input in;
+    for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+        const auto& er = m.env.recipients[i];
+        if (m.rcpts[i].status == rcpt_status::failed && wants_failure_notice(er.notify))
+            in.recipients.push_back({er.address, er.orcpt, m.rcpts[i].dsn_status, m.rcpts[i].reason});
+    }
+    if (in.recipients.empty()) return std::nullopt;
+    if (m.env.sender.empty() || m.env.is_bounce) {
+        // Never bounce a bounce: record and drop (no double-bounce to postmaster yet).
+        log::warn("{}: undeliverable bounce discarded nrcpt={} (null sender)", id, in.recipients.size());
+        return std::nullopt;
+    }
+    in.hostname = s_.hostname;
+    in.queue_id = id;
+    in.original_sender = m.env.sender;
+    in.envid = m.env.envid;
+    in.arrival_unix = m.env.arrival_us / 1000000;
+    in.now_unix = to_us(system_clock::now()) / 1000000;
+    in.ret_full = m.env.ret_full;
+    return in;
+}
+
+// bounce_envelope - the envelope of a DSN from <> to sender.
+envelope manager::bounce_envelope(const std::string& bid, const std::string& sender)
+{
+    envelope b;
+    b.queue_id = bid;
+    b.recipients.push_back({sender, {}, 0});
+    b.arrival_us = to_us(system_clock::now());
+    b.client = "127.0.0.1";
+    b.protocol = "local";
+    b.is_bounce = true;
+    return b;
+}
+
+boost::asio::awaitable<bool> manager::queue_bounce(std::string id)
+{
+    std::optional<bounce_input> in = bounce_for(id);
+    if (!in) co_return true;
+    std::string original;
+    store& st = *store_;
+    std::vector<disk_worker::phase> phases;
+    phases.push_back([&st, &id, &original] { return st.read_message(id, original); });
+    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, false)) {
+        log::warn("{}: cannot read message for bounce error=\"{}\"", id, core::escape(ec.message()));
+        co_return false;
+    }
+    std::string bid = allocate_id();
+    in->message_id = bid + "@" + s_.hostname;
+    in->original = original;
+    auto res = co_await commit(bid, bounce_envelope(bid, in->original_sender), compose_bounce(*in));
+    if (res.ok) log::info("{}: sender non-delivery notification: {}", id, bid);
+    co_return res.ok;
+}
+
+}  // namespace postrider::queue

@@ -1,0 +1,166 @@
+// queue/manager.hpp: the queue manager: commits, schedule, local delivery, retries, bounces.
+//
+// Owns: the in-memory index of (message, recipient) work with next-attempt
+//       times; the commit path behind queue::submitter; dispatch of local
+//       deliveries (bounded concurrency); journal records; bounces; removal;
+//       recovery of the index at start.
+// Trust: messages arrive through submit() from validated sessions; files on
+//        disk are revalidated at start (store::recover). Addresses are split
+//        at the last '@' and looked up in the mailbox table, which alone builds
+//        maildir paths (never from raw address text).
+// Threads: all state lives on an internal strand of the executor passed in.
+//        submit()/allocate_id() may be called from any thread/executor; the
+//        disk work runs on two disk_worker threads (queue, maildirs).
+// Lifetime: the manager must outlive every coroutine it started: stop the
+//        io_context (or let run() return) before destroying it, and do not run
+//        that io_context again afterwards.
+// See also: submission.hpp (the promise), store.hpp, schedule.hpp, bounce.hpp,
+//           docs/queue-format.md.
+#pragma once
+
+#include "local/fs_ops.hpp"
+#include "local/mailbox_table.hpp"
+#include "queue/bounce.hpp"
+#include "queue/disk_worker.hpp"
+#include "queue/queue_id.hpp"
+#include "queue/record.hpp"
+#include "queue/schedule.hpp"
+#include "queue/store.hpp"
+#include "queue/submission.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/system_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace postrider::queue {
+
+struct settings {
+    std::filesystem::path queue_dir;  // created 0700 with tmp/ mess/ env/ corrupt/
+    std::filesystem::path mail_root;  // maildir paths from the mailbox table are relative to it
+    std::string hostname;             // maildir file names, bounce From:/Reporting-MTA
+    std::size_t local_concurrency = 10;
+    std::chrono::seconds max_lifetime{5 * 24 * 3600};  // then the recipient bounces
+    std::chrono::seconds backoff_first{300};           // first retry delay, doubling ...
+    std::chrono::seconds backoff_cap{3600};            // ... up to this
+    flush_mode flush = flush_mode::group;
+    local::fs_ops* fs = nullptr;  // syscall seam for tests; nullptr = real POSIX calls
+};
+
+struct manager_stats {
+    std::uint64_t queue_flushes = 0;     // syncfs rounds on the queue filesystem
+    std::uint64_t delivery_flushes = 0;  // syncfs rounds for maildir deliveries
+};
+
+class manager final : public submitter {
+public:
+    // manager - nothing touches the disk until start(). table must outlive the manager.
+    manager(boost::asio::any_io_executor ex, settings s, const local::mailbox_table& table);
+    ~manager() override;
+
+    // start - create dirs (0700), clean tmp/, validate and load the queue (quarantining
+    //         bad files), start the disk threads and schedule recovered work.
+    //         Blocking disk I/O: call at start-up, before the io_context serves sessions.
+    //         Throws std::runtime_error on unusable directories.
+    void start();
+    // stop - no new deliveries are started; commits and in-flight deliveries complete.
+    //        Thread-safe (posts to the strand).
+    void stop();
+
+    // allocate_id - a fresh queue id (time + random); thread-safe, no I/O.
+    std::string allocate_id() override;
+    // submit - durable commit (group flush) then wake the scheduler; see submission.hpp.
+    boost::asio::awaitable<commit_result> submit(std::string id, new_message m) override;
+
+    // stats - flush counters (tests, benchmarks). Thread-safe.
+    manager_stats stats() const;
+    // idle - no message queued or in flight (tests). Call on the strand's thread only
+    //        when the io_context is not running.
+    bool idle() const { return messages_.empty() && active_ == 0; }
+    // queued - number of messages in the in-memory index (same caveat as idle()).
+    std::size_t queued() const { return messages_.size(); }
+
+private:
+    enum class rcpt_status { pending, delivered, failed };
+    struct rcpt_state {
+        rcpt_status status = rcpt_status::pending;
+        std::uint32_t attempts = 0;
+        bool in_flight = false;
+        std::string dsn_status, reason;  // last outcome
+    };
+    struct message_state {
+        envelope env;
+        std::vector<rcpt_state> rcpts;
+        std::size_t in_flight = 0;
+        bool finishing = false;
+    };
+    struct work_item {
+        std::string id;
+        std::size_t rcpt;  // finish_marker: run finish() again (bounce could not be queued)
+    };
+    static constexpr std::size_t finish_marker = static_cast<std::size_t>(-1);
+    struct attempt_result {
+        outcome_kind kind = outcome_kind::deferred;
+        std::string status, reason, relay;
+    };
+
+    // commit - the disk part of submit, shared with internal bounces.
+    boost::asio::awaitable<commit_result> commit(std::string id, envelope env, std::string content);
+    // install - add a message to the index and schedule its pending recipients (strand).
+    void install(envelope env, const std::vector<outcome>& journal);
+    // schedule_at - make (id, rcpt) ready at when (strand).
+    void schedule_at(const std::string& id, std::size_t rcpt, sys_time when);
+    // arm_timer - point the one timer at the earliest due item (strand).
+    void arm_timer();
+    // on_timer - move due items to the ready queue (strand).
+    void on_timer();
+    // dispatch - start deliveries up to the concurrency limit (strand).
+    void dispatch();
+    // spawn - co_spawn a strand coroutine with an exception-logging handler.
+    void spawn(boost::asio::awaitable<void> task, std::string what);
+    // attempt - one delivery attempt of one recipient, then its journal record (strand).
+    boost::asio::awaitable<void> attempt(std::string id, std::size_t rcpt);
+    // deliver_local - write one maildir copy; the result classifies the failure.
+    boost::asio::awaitable<attempt_result> deliver_local(std::string id, std::string sender,
+                                                         std::string address);
+    // record - journal and apply one attempt's outcome (strand).
+    boost::asio::awaitable<void> record(std::string id, std::size_t rcpt, attempt_result r);
+    // maybe_finish - when no recipient is pending or in flight, finish the message (strand).
+    void maybe_finish(const std::string& id);
+    // finish - bounce failed recipients (if any and allowed), then remove the message (strand).
+    boost::asio::awaitable<void> finish(std::string id);
+    // bounce_for - the DSN input for a finished message, or nullopt when none is due (strand).
+    std::optional<bounce_input> bounce_for(const std::string& id);
+    // bounce_envelope - the envelope of a DSN from <> to sender.
+    static envelope bounce_envelope(const std::string& bid, const std::string& sender);
+    // queue_bounce - compose and commit the DSN for failed recipients; false if not queued.
+    boost::asio::awaitable<bool> queue_bounce(std::string id);
+
+    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    settings s_;
+    const local::mailbox_table& table_;
+    local::fs_ops& fs_;
+    backoff_policy policy_;
+    queue_id_generator ids_;
+    std::unique_ptr<store> store_;
+    std::unique_ptr<disk_worker> queue_worker_;     // commits, journal, reads, removals
+    std::unique_ptr<disk_worker> delivery_worker_;  // maildir writes
+    boost::asio::system_timer timer_;
+    std::map<std::string, message_state> messages_;
+    std::multimap<sys_time, work_item> due_;
+    std::deque<work_item> ready_;
+    std::size_t active_ = 0;
+    bool stopped_ = false;
+    std::uint64_t maildir_seq_ = 0;
+};
+
+}  // namespace postrider::queue

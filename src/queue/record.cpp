@@ -1,0 +1,235 @@
+// queue/record.cpp: PURE record codec (see record.hpp for the format).
+#include "queue/record.hpp"
+
+#include <array>
+#include <utility>
+
+namespace postrider::queue {
+namespace {
+
+constexpr std::uint32_t magic = 0x31515250;  // "PRQ1" little-endian
+constexpr std::size_t frame_overhead = 1 + 4 + 4;
+
+// crc_table - the reflected 0xEDB88320 table, built at compile time.
+constexpr std::array<std::uint32_t, 256> crc_table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+        std::uint32_t c = i;
+        for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        t[i] = c;
+    }
+    return t;
+}();
+
+// writer - little-endian field appender.
+struct writer {
+    std::string out;
+    void u8(std::uint8_t v) { out += static_cast<char>(v); }
+    void u16(std::uint16_t v) { for (int i = 0; i < 2; ++i) u8(static_cast<std::uint8_t>(v >> (8 * i))); }
+    void u32(std::uint32_t v) { for (int i = 0; i < 4; ++i) u8(static_cast<std::uint8_t>(v >> (8 * i))); }
+    void u64(std::uint64_t v) { for (int i = 0; i < 8; ++i) u8(static_cast<std::uint8_t>(v >> (8 * i))); }
+    void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+    void str(std::string_view s) { u32(static_cast<std::uint32_t>(s.size())); out += s; }
+};
+
+// reader - bounds-checked little-endian field reader; ok turns false on overrun.
+struct reader {
+    std::string_view in;
+    bool ok = true;
+    bool take(std::size_t n) { if (!ok || in.size() < n) { ok = false; return false; } return true; }
+    std::uint64_t le(std::size_t n)
+    {
+        if (!take(n)) return 0;
+        std::uint64_t v = 0;
+        for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t(static_cast<unsigned char>(in[i])) << (8 * i);
+        in.remove_prefix(n);
+        return v;
+    }
+    std::uint8_t u8() { return static_cast<std::uint8_t>(le(1)); }
+    std::uint16_t u16() { return static_cast<std::uint16_t>(le(2)); }
+    std::uint32_t u32() { return static_cast<std::uint32_t>(le(4)); }
+    std::int64_t i64() { return static_cast<std::int64_t>(le(8)); }
+    std::string str()
+    {
+        std::uint32_t n = u32();
+        if (!take(n)) return {};
+        std::string s(in.substr(0, n));
+        in.remove_prefix(n);
+        return s;
+    }
+    bool boolean() { std::uint8_t b = u8(); if (b > 1) ok = false; return b == 1; }
+};
+
+// frame - wrap a payload as one record.
+std::string frame(record_type type, std::string_view payload)
+{
+    writer w;
+    w.u8(static_cast<std::uint8_t>(type));
+    w.u32(static_cast<std::uint32_t>(payload.size()));
+    w.out += payload;
+    w.u32(crc32(w.out));
+    return std::move(w.out);
+}
+
+// raw_record - one framed record as read back.
+struct raw_record {
+    record_type type{};
+    std::string_view payload;
+};
+
+enum class frame_status { ok, truncated, bad_crc, too_large };
+
+// next_frame - split one record off the front of in.
+frame_status next_frame(std::string_view& in, raw_record& rec)
+{
+    if (in.size() < frame_overhead) return frame_status::truncated;
+    reader r{in.substr(0, 5)};
+    auto type = r.u8();
+    std::uint32_t len = r.u32();
+    if (len > max_record_octets) return frame_status::too_large;
+    if (in.size() < frame_overhead + len) return frame_status::truncated;
+    reader c{in.substr(5 + len, 4)};
+    if (crc32(in.substr(0, 5 + len)) != c.u32()) return frame_status::bad_crc;
+    rec.type = static_cast<record_type>(type);
+    rec.payload = in.substr(5, len);
+    in.remove_prefix(frame_overhead + len);
+    return frame_status::ok;
+}
+
+// decode_envelope_payload - the fields of an envelope record.
+bool decode_envelope_payload(std::string_view p, envelope& e)
+{
+    reader r{p};
+    e.queue_id = r.str();
+    e.sender = r.str();
+    std::uint32_t n = r.u32();
+    if (!r.ok || n == 0 || n > max_recipients) return false;
+    for (std::uint32_t i = 0; i < n && r.ok; ++i) {
+        stored_recipient s;
+        s.address = r.str();
+        s.orcpt = r.str();
+        s.notify = r.u8();
+        e.recipients.push_back(std::move(s));
+    }
+    e.arrival_us = r.i64();
+    e.message_size = r.le(8);
+    e.message_crc = r.u32();
+    e.client = r.str();
+    e.helo = r.str();
+    e.protocol = r.str();
+    e.envid = r.str();
+    e.body_8bit = r.boolean();
+    e.smtputf8 = r.boolean();
+    e.ret_full = r.boolean();
+    e.is_bounce = r.boolean();
+    return r.ok && r.in.empty();
+}
+
+// decode_outcome_payload - the fields of an outcome record.
+bool decode_outcome_payload(std::string_view p, outcome& o)
+{
+    reader r{p};
+    o.recipient = r.u32();
+    auto kind = r.u8();
+    o.at_us = r.i64();
+    o.next_attempt_us = r.i64();
+    o.attempts = r.u32();
+    o.status = r.str();
+    o.reason = r.str();
+    if (kind < 1 || kind > 3) return false;
+    o.kind = static_cast<outcome_kind>(kind);
+    return r.ok && r.in.empty();
+}
+
+}  // namespace
+
+std::uint32_t crc32(std::string_view data, std::uint32_t crc) noexcept
+{
+    crc = ~crc;
+    for (unsigned char b : data) crc = crc_table[(crc ^ b) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+std::string encode_envelope(const envelope& e)
+{
+    writer h;
+    h.u32(magic);
+    h.u16(format_version);
+    writer w;
+    w.str(e.queue_id);
+    w.str(e.sender);
+    w.u32(static_cast<std::uint32_t>(e.recipients.size()));
+    for (const auto& r : e.recipients) {
+        w.str(r.address);
+        w.str(r.orcpt);
+        w.u8(r.notify);
+    }
+    w.i64(e.arrival_us);
+    w.u64(e.message_size);
+    w.u32(e.message_crc);
+    w.str(e.client);
+    w.str(e.helo);
+    w.str(e.protocol);
+    w.str(e.envid);
+    w.u8(e.body_8bit);
+    w.u8(e.smtputf8);
+    w.u8(e.ret_full);
+    w.u8(e.is_bounce);
+    return frame(record_type::header, h.out) + frame(record_type::envelope, w.out);
+}
+
+std::string encode_outcome(const outcome& o)
+{
+    writer w;
+    w.u32(o.recipient);
+    w.u8(static_cast<std::uint8_t>(o.kind));
+    w.i64(o.at_us);
+    w.i64(o.next_attempt_us);
+    w.u32(o.attempts);
+    w.str(o.status);
+    w.str(o.reason);
+    return frame(record_type::outcome, w.out);
+}
+
+decode_result decode_env_file(std::string_view bytes)
+{
+    decode_result res;
+    auto fail = [&](std::size_t at, std::string what) {
+        res.error = decode_error{at, std::move(what)};
+        return std::move(res);
+    };
+    std::string_view in = bytes;
+    raw_record rec;
+    if (next_frame(in, rec) != frame_status::ok || rec.type != record_type::header)
+        return fail(0, "missing or damaged header record");
+    reader h{rec.payload};
+    std::uint32_t m = h.u32();
+    std::uint16_t version = h.u16();
+    if (!h.ok || m != magic) return fail(0, "bad magic");
+    if (version != format_version) return fail(0, "unsupported format version " + std::to_string(version));
+    std::size_t at = bytes.size() - in.size();
+    env_file f;
+    if (next_frame(in, rec) != frame_status::ok || rec.type != record_type::envelope)
+        return fail(at, "missing or damaged envelope record");
+    if (!decode_envelope_payload(rec.payload, f.env)) return fail(at, "malformed envelope record");
+    while (!in.empty()) {
+        at = bytes.size() - in.size();
+        auto st = next_frame(in, rec);
+        if (st == frame_status::truncated) { f.torn_tail = true; break; }
+        if (st == frame_status::bad_crc) {
+            // Damage confined to the last record is a torn append; anywhere else it is corruption.
+            reader l{in.substr(1, 4)};
+            if (frame_overhead + l.u32() == in.size()) { f.torn_tail = true; break; }
+        }
+        if (st != frame_status::ok) return fail(at, "damaged journal record");
+        if (rec.type != record_type::outcome) return fail(at, "unexpected record type");
+        outcome o;
+        if (!decode_outcome_payload(rec.payload, o) || o.recipient >= f.env.recipients.size())
+            return fail(at, "malformed journal record");
+        f.journal.push_back(std::move(o));
+    }
+    res.file = std::move(f);
+    return res;
+}
+
+}  // namespace postrider::queue

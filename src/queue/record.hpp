@@ -1,0 +1,94 @@
+// queue/record.hpp: PURE codec for envelope files (env/ID): header, envelope, journal.
+//
+// PURE: no I/O, no clock, no Asio (tests/check_layers.sh checks).
+// Owns: the on-disk byte format of env/ID and its version; CRC-32.
+// Trust: decode() reads files from disk, which are UNTRUSTED at load (torn by a
+//        crash, damaged, or planted): every length is bounds-checked, every
+//        record CRC-checked, and every failure is a value, never a crash.
+//        Untrusted text (addresses, HELO, reply text) only ever appears inside
+//        length-prefixed fields, so it can never delimit or forge a record.
+// Format v1 (docs/queue-format.md "env/ID"): a sequence of records
+//     u8 type | u32le payload length | payload | u32le crc32(type,length,payload)
+//   1. header   (type 1): u32le magic "PRQ1" | u16le version
+//   2. envelope (type 2): fields below, strings as u32le length + bytes
+//   3. outcome  (type 3), zero or more, appended: the journal
+//   A final record cut short or failing its CRC is a torn append (crash
+//   during a write that was never acknowledged) and is ignored; damage
+//   anywhere else makes the whole file invalid.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace postrider::queue {
+
+inline constexpr std::uint16_t format_version = 1;
+// Largest record accepted (a 1,000-recipient envelope is well under 1 MiB).
+inline constexpr std::uint32_t max_record_octets = 16u * 1024 * 1024;
+inline constexpr std::uint32_t max_recipients = 100000;
+
+enum class record_type : std::uint8_t { header = 1, envelope = 2, outcome = 3 };
+
+struct stored_recipient {
+    std::string address;  // local@domain, no angle brackets
+    std::string orcpt;    // RFC 3461 ORCPT (decoded), may be empty
+    std::uint8_t notify = 0;  // queue::notify_flags bits
+    bool operator==(const stored_recipient&) const = default;
+};
+
+struct envelope {
+    std::string queue_id;
+    std::string sender;  // empty = null reverse-path
+    std::vector<stored_recipient> recipients;
+    std::int64_t arrival_us = 0;   // unix time, microseconds
+    std::uint64_t message_size = 0;  // octets of mess/ID
+    std::uint32_t message_crc = 0;   // crc32 of mess/ID
+    std::string client, helo, protocol, envid;
+    bool body_8bit = false, smtputf8 = false, ret_full = false;
+    bool is_bounce = false;  // a DSN we generated (sender is <>); never bounced again
+    bool operator==(const envelope&) const = default;
+};
+
+enum class outcome_kind : std::uint8_t { delivered = 1, failed = 2, deferred = 3 };
+
+struct outcome {
+    std::uint32_t recipient = 0;  // index into envelope::recipients
+    outcome_kind kind = outcome_kind::deferred;
+    std::int64_t at_us = 0;            // when it happened
+    std::int64_t next_attempt_us = 0;  // deferred only
+    std::uint32_t attempts = 0;        // attempts so far, this one included
+    std::string status;                // enhanced status code, e.g. "4.2.0"
+    std::string reason;                // human text (escaped before it got here)
+    bool operator==(const outcome&) const = default;
+};
+
+struct decode_error {
+    std::size_t offset = 0;  // byte offset of the bad record
+    std::string what;
+};
+
+struct env_file {
+    envelope env;
+    std::vector<outcome> journal;
+    bool torn_tail = false;  // a final, never-acknowledged append was cut short
+};
+
+struct decode_result {
+    std::optional<env_file> file;      // set on success
+    std::optional<decode_error> error;  // set on failure
+};
+
+// crc32 - IEEE 802.3 CRC-32 (zlib's), continuing from crc (0 to start).
+std::uint32_t crc32(std::string_view data, std::uint32_t crc = 0) noexcept;
+// encode_envelope - header record + envelope record: the whole initial env/ID.
+std::string encode_envelope(const envelope& e);
+// encode_outcome - one journal record to append to env/ID.
+std::string encode_outcome(const outcome& o);
+// decode_env_file - parse a whole env/ID; never throws on any input except bad_alloc.
+decode_result decode_env_file(std::string_view bytes);
+
+}  // namespace postrider::queue

@@ -1,0 +1,74 @@
+#include "support/catch.hpp"
+
+#include "local/maildir.hpp"
+#include "unit/queue/faulty_fs.hpp"
+#include "unit/queue/temp_dir.hpp"
+
+#include <sys/stat.h>
+
+using namespace postrider;
+using namespace postrider::local;
+using test::files_in;
+
+TEST_CASE("unique names follow the maildir convention, host escaped", "[maildir]")
+{
+    CHECK(unique_name(1700000000123456, 4242, 7, "mx.example.org") == "1700000000.M123456P4242Q7.mx.example.org");
+    CHECK(unique_name(5, 1, 2, "a/b:c") == "0.M5P1Q2.a\\057b\\072c");
+}
+
+TEST_CASE("prefix lines cannot be split by CR/LF in addresses; CRLF becomes LF", "[maildir]")
+{
+    CHECK(delivery_prefix("", "bob@example.org") == "Return-Path: <>\nDelivered-To: bob@example.org\n");
+    CHECK(delivery_prefix("a\r\nX-Evil: 1@x", "b\n@y") == "Return-Path: <aX-Evil: 1@x>\nDelivered-To: b@y\n");
+    CHECK(to_lf("a\r\nb\r\n\r\nc\rd\n") == "a\nb\n\nc\rd\n");
+    CHECK(to_lf("") == "");
+}
+
+TEST_CASE("stage + publish: a missing Maildir is created 0700, the file lands in new/", "[maildir]")
+{
+    test::temp_dir t;
+    for (bool fsync_each : {false, true}) {
+        auto md = t.path() / (fsync_each ? "f" : "g") / "user" / "Maildir";
+        maildir_delivery d(posix(), md, "1.M1P1Q1.host", fsync_each);
+        REQUIRE_FALSE(d.stage("hello\n"));
+        CHECK(files_in(md / "tmp") == std::vector<std::string>{"1.M1P1Q1.host"});
+        CHECK(files_in(md / "new").empty());
+        REQUIRE_FALSE(d.publish());
+        CHECK(files_in(md / "tmp").empty());
+        CHECK(test::slurp(md / "new" / "1.M1P1Q1.host") == "hello\n");
+        for (const char* sub : {"tmp", "new", "cur"}) {
+            struct stat st {};
+            REQUIRE(::stat((md / sub).c_str(), &st) == 0);
+            CHECK((st.st_mode & 0777) == 0700);
+        }
+    }
+}
+
+TEST_CASE("an injected write failure leaves no file in tmp/ or new/", "[maildir]")
+{
+    test::temp_dir t;
+    test::faulty_fs ffs;
+    auto md = t.path() / "Maildir";
+    SECTION("ENOSPC while writing")
+    {
+        ffs.fail(test::op::write, 1, ENOSPC);
+        maildir_delivery d(ffs, md, "n1", true);
+        CHECK(d.stage("data\n").value() == ENOSPC);
+    }
+    SECTION("EIO on fsync")
+    {
+        ffs.fail(test::op::fsync, 1, EIO);
+        maildir_delivery d(ffs, md, "n1", true);
+        CHECK(d.stage("data\n").value() == EIO);
+    }
+    SECTION("EIO on rename, then discard")
+    {
+        ffs.fail(test::op::rename, 1, EIO);
+        maildir_delivery d(ffs, md, "n1", false);
+        REQUIRE_FALSE(d.stage("data\n"));
+        CHECK(d.publish().value() == EIO);
+        d.discard();
+    }
+    CHECK(files_in(md / "tmp").empty());
+    CHECK(files_in(md / "new").empty());
+}

@@ -1,0 +1,298 @@
+#include "support/catch.hpp"
+
+#include "local/mailbox_table.hpp"
+#include "queue/manager.hpp"
+#include "unit/queue/faulty_fs.hpp"
+#include "unit/queue/temp_dir.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+using namespace postrider;
+using namespace postrider::queue;
+using namespace std::chrono_literals;
+using test::files_in;
+
+namespace {
+
+// run_until - drive io until pred holds or the time limit passes; returns pred().
+bool run_until(boost::asio::io_context& io, const std::function<bool()>& pred, std::chrono::seconds limit = 20s)
+{
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (!pred() && std::chrono::steady_clock::now() < end) {
+        io.restart();
+        io.run_for(5ms);
+    }
+    return pred();
+}
+
+settings make_settings(const test::temp_dir& t)
+{
+    settings s;
+    s.queue_dir = t.path() / "queue";
+    s.mail_root = t.path() / "mail";
+    s.hostname = "mx.example.org";
+    return s;
+}
+
+new_message make_message(std::string sender, std::vector<std::string> rcpts, std::string body = "hello\r\n")
+{
+    new_message m;
+    m.sender = std::move(sender);
+    for (auto& r : rcpts) m.recipients.push_back({std::move(r), "", 0});
+    m.content = "Received: from client (127.0.0.1)\r\nSubject: test\r\n\r\n" + body;
+    m.client = "127.0.0.1";
+    m.protocol = "ESMTP";
+    return m;
+}
+
+// submit_one - start a submit; the result lands in out.
+void submit_one(boost::asio::io_context& io, manager& mgr, new_message m, std::optional<commit_result>& out)
+{
+    boost::asio::co_spawn(io, mgr.submit(mgr.allocate_id(), std::move(m)),
+                          [&out](std::exception_ptr e, commit_result r) {
+                              if (e) std::rethrow_exception(e);
+                              out = std::move(r);
+                          });
+}
+
+// maildir_new - files in <mail>/<domain>/<user>/Maildir/new.
+std::vector<std::string> maildir_new(const test::temp_dir& t, const std::string& domain, const std::string& user)
+{
+    return files_in(t.path() / "mail" / domain / user / "Maildir" / "new");
+}
+
+std::string only_message(const test::temp_dir& t, const std::string& domain, const std::string& user)
+{
+    auto files = maildir_new(t, domain, user);
+    REQUIRE(files.size() == 1);
+    return test::slurp(t.path() / "mail" / domain / user / "Maildir" / "new" / files[0]);
+}
+
+}  // namespace
+
+TEST_CASE("submit commits durably, then the manager delivers to maildirs and removes the message", "[manager]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    manager mgr(io.get_executor(), make_settings(t), table);
+    mgr.start();
+    std::optional<commit_result> res;
+    submit_one(io, mgr, make_message("alice@example.org", {"bob@example.org", "Carol@Example.org"}), res);
+    REQUIRE(run_until(io, [&] { return res.has_value(); }));
+    REQUIRE(res->ok);
+    CHECK(res->queue_id.size() == queue_id_length);
+    REQUIRE(run_until(io, [&] { return mgr.queued() == 0 && !maildir_new(t, "example.org", "carol").empty(); }));
+    auto got = only_message(t, "example.org", "bob");
+    CHECK(got == "Return-Path: <alice@example.org>\nDelivered-To: bob@example.org\n"
+                 "Received: from client (127.0.0.1)\nSubject: test\n\nhello\n");
+    CHECK(only_message(t, "example.org", "carol").find("Delivered-To: Carol@Example.org\n") != std::string::npos);
+    CHECK(files_in(t.path() / "mail/example.org/bob/Maildir/tmp").empty());
+    CHECK(files_in(t.path() / "queue/mess").empty());
+    CHECK(files_in(t.path() / "queue/env").empty());
+    CHECK(mgr.idle());
+}
+
+TEST_CASE("files are in mess/ and env/ when submit completes", "[manager]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    manager mgr(io.get_executor(), make_settings(t), table);
+    mgr.start();
+    mgr.stop();  // no deliveries: the files must stay
+    std::optional<commit_result> res;
+    submit_one(io, mgr, make_message("alice@example.org", {"bob@example.org"}), res);
+    REQUIRE(run_until(io, [&] { return res.has_value(); }));
+    REQUIRE(res->ok);
+    CHECK(files_in(t.path() / "queue/mess") == std::vector<std::string>{res->queue_id});
+    CHECK(files_in(t.path() / "queue/env") == std::vector<std::string>{res->queue_id});
+    CHECK(files_in(t.path() / "queue/tmp").empty());
+    CHECK(mgr.stats().queue_flushes >= 1);
+}
+
+TEST_CASE("injected I/O failure in commit: ok=false, nothing queued, nothing delivered", "[manager]")
+{
+    struct row { test::op o; int err; const char* reason; };
+    auto r = GENERATE(values<row>({{test::op::syncfs, EIO, "Queue file write error"},
+                                   {test::op::write, ENOSPC, "Insufficient system storage"},
+                                   {test::op::rename, EIO, "Queue file write error"}}));
+    INFO("failing op " << static_cast<int>(r.o));
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    test::faulty_fs ffs;
+    auto s = make_settings(t);
+    s.fs = &ffs;
+    manager mgr(io.get_executor(), s, table);
+    mgr.start();
+    ffs.fail(r.o, ffs.calls(r.o) + 1, r.err);
+    std::optional<commit_result> res;
+    submit_one(io, mgr, make_message("alice@example.org", {"bob@example.org"}), res);
+    REQUIRE(run_until(io, [&] { return res.has_value(); }));
+    CHECK_FALSE(res->ok);
+    CHECK(res->reason == r.reason);
+    run_until(io, [] { return false; }, 1s);  // give a (wrong) delivery the chance to happen
+    CHECK(files_in(t.path() / "queue/mess").empty());
+    CHECK(files_in(t.path() / "queue/env").empty());
+    CHECK(maildir_new(t, "example.org", "bob").empty());
+    CHECK(mgr.queued() == 0);
+
+    // The next commit works again (the fault was one call only).
+    std::optional<commit_result> res2;
+    submit_one(io, mgr, make_message("alice@example.org", {"bob@example.org"}), res2);
+    REQUIRE(run_until(io, [&] { return res2.has_value() && mgr.queued() == 0; }));
+    CHECK(res2->ok);
+    CHECK(maildir_new(t, "example.org", "bob").size() == 1);
+}
+
+TEST_CASE("concurrent submits share flushes (group commit)", "[manager]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    test::faulty_fs ffs;
+    ffs.syncfs_delay = 20ms;  // a slow disk: commits pile up behind the running flush
+    auto s = make_settings(t);
+    s.fs = &ffs;
+    manager mgr(io.get_executor(), s, table);
+    mgr.start();
+    mgr.stop();
+    constexpr int n = 32;
+    std::vector<std::optional<commit_result>> res(n);
+    int before = ffs.calls(test::op::syncfs);
+    for (int i = 0; i < n; ++i) submit_one(io, mgr, make_message("a@example.org", {"b@example.org"}), res[static_cast<std::size_t>(i)]);
+    REQUIRE(run_until(io, [&] {
+        for (auto& r : res) if (!r) return false;
+        return true;
+    }));
+    for (auto& r : res) CHECK(r->ok);
+    int syncs = ffs.calls(test::op::syncfs) - before;
+    INFO("syncfs calls for " << n << " commits: " << syncs);
+    CHECK(syncs >= 1);
+    CHECK(syncs < n / 4);
+    CHECK(files_in(t.path() / "queue/env").size() == static_cast<std::size_t>(n));
+}
+
+TEST_CASE("start() recovers the schedule, cleans tmp/ and quarantines corrupt envelopes", "[manager]")
+{
+    test::temp_dir t;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    std::string kept, corrupt;
+    {
+        // First life: queue two messages without delivering them, then "crash".
+        boost::asio::io_context io;
+        manager mgr(io.get_executor(), make_settings(t), table);
+        mgr.start();
+        mgr.stop();
+        std::optional<commit_result> a, b;
+        submit_one(io, mgr, make_message("alice@example.org", {"bob@example.org", "far@remote.example"}), a);
+        submit_one(io, mgr, make_message("alice@example.org", {"carol@example.org"}), b);
+        REQUIRE(run_until(io, [&] { return a && b; }));
+        REQUIRE((a->ok && b->ok));
+        kept = a->queue_id;
+        corrupt = b->queue_id;
+    }
+    test::spit(t.path() / "queue/env" / corrupt, "garbage");
+    test::spit(t.path() / "queue/tmp/leftover", "x");
+
+    boost::asio::io_context io;
+    manager mgr(io.get_executor(), make_settings(t), table);
+    mgr.start();
+    CHECK(files_in(t.path() / "queue/tmp").empty());
+    CHECK(files_in(t.path() / "queue/corrupt").size() == 2);
+    // bob is delivered; the remote recipient is deferred, so the message stays queued.
+    REQUIRE(run_until(io, [&] { return maildir_new(t, "example.org", "bob").size() == 1; }));
+    run_until(io, [] { return false; }, 1s);
+    CHECK(mgr.queued() == 1);
+    CHECK(maildir_new(t, "example.org", "carol").empty());
+    auto d = decode_env_file(test::slurp(t.path() / "queue/env" / kept));
+    REQUIRE(d.file);
+    REQUIRE(d.file->journal.size() == 2);
+    for (const auto& o : d.file->journal) {
+        if (o.recipient == 0) CHECK(o.kind == outcome_kind::delivered);
+        else {
+            CHECK(o.kind == outcome_kind::deferred);
+            CHECK(o.reason == "remote delivery not yet available");
+            CHECK(o.next_attempt_us - o.at_us == 300 * 1000000LL);
+        }
+    }
+}
+
+TEST_CASE("unknown local user fails permanently and bounces to a local sender", "[manager]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto parsed = local::parse_mailbox_table("alice@example.org example.org/alice/Maildir\n"
+                                             "bob@example.org example.org/bob/Maildir\n");
+    REQUIRE(parsed.errors.empty());
+    manager mgr(io.get_executor(), make_settings(t), parsed.table);
+    mgr.start();
+    std::optional<commit_result> res;
+    submit_one(io, mgr, make_message("alice@example.org", {"bob@example.org", "nobody@example.org"}), res);
+    REQUIRE(run_until(io, [&] { return res && mgr.queued() == 0 && maildir_new(t, "example.org", "alice").size() == 1; }));
+    CHECK(maildir_new(t, "example.org", "bob").size() == 1);
+    auto dsn = only_message(t, "example.org", "alice");
+    CHECK(dsn.find("Return-Path: <>\n") == 0);
+    CHECK(dsn.find("Content-Type: multipart/report; report-type=delivery-status;") != std::string::npos);
+    CHECK(dsn.find("Final-Recipient: rfc822; nobody@example.org\nAction: failed\nStatus: 5.1.1\n") != std::string::npos);
+    CHECK(dsn.find("Final-Recipient: rfc822; bob@example.org") == std::string::npos);
+    CHECK(dsn.find("Subject: test\n") != std::string::npos);  // original headers attached
+    CHECK(files_in(t.path() / "queue/env").empty());
+}
+
+TEST_CASE("queue lifetime expiry bounces; a null sender never gets a bounce", "[manager]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    auto s = make_settings(t);
+    s.max_lifetime = 0s;  // the first temporary failure is already past the lifetime
+    manager mgr(io.get_executor(), s, table);
+    mgr.start();
+    std::optional<commit_result> a, b;
+    submit_one(io, mgr, make_message("alice@example.org", {"far@remote.example"}), a);
+    submit_one(io, mgr, make_message("", {"far@remote.example"}), b);
+    REQUIRE(run_until(io, [&] { return a && b && mgr.queued() == 0 && maildir_new(t, "example.org", "alice").size() == 1; }));
+    run_until(io, [] { return false; }, 1s);
+    auto dsn = only_message(t, "example.org", "alice");  // exactly one bounce: none for the <> message
+    CHECK(dsn.find("Status: 4.4.7\n") != std::string::npos);
+    CHECK(dsn.find("delivery time expired; last error: remote delivery not yet available") != std::string::npos);
+    CHECK(mgr.queued() == 0);
+    CHECK(files_in(t.path() / "queue/env").empty());
+}
+
+TEST_CASE("a maildir write failure defers the recipient and keeps the message", "[manager]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    test::faulty_fs ffs;
+    auto s = make_settings(t);
+    s.fs = &ffs;
+    manager mgr(io.get_executor(), s, table);
+    mgr.start();
+    // The commit renames twice (mess/, env/); every rename after that (the maildir
+    // publish step) fails.
+    ffs.fail(test::op::rename, ffs.calls(test::op::rename) + 3, EIO, true);
+    std::optional<commit_result> res;
+    submit_one(io, mgr, make_message("alice@example.org", {"bob@example.org"}), res);
+    REQUIRE(run_until(io, [&] { return res.has_value(); }));
+    REQUIRE(res->ok);
+    REQUIRE(run_until(io, [&] {
+        auto d = decode_env_file(test::slurp(t.path() / "queue/env" / res->queue_id));
+        return d.file && d.file->journal.size() == 1;
+    }));
+    auto d = decode_env_file(test::slurp(t.path() / "queue/env" / res->queue_id));
+    CHECK(d.file->journal[0].kind == outcome_kind::deferred);
+    CHECK(d.file->journal[0].status == "4.2.0");
+    CHECK(maildir_new(t, "example.org", "bob").empty());
+    CHECK(files_in(t.path() / "mail/example.org/bob/Maildir/tmp").empty());
+    CHECK(mgr.queued() == 1);
+    ffs.heal();
+}
