@@ -16,9 +16,12 @@
 
 namespace postrider::queue {
 
-disk_worker::disk_worker(local::fs_ops& fs, std::vector<std::filesystem::path> flush_dirs, bool group)
-    : fs_(fs), flush_dirs_(std::move(flush_dirs)), group_(group), thread_([this] { loop(); })
+disk_worker::disk_worker(local::fs_ops& fs, std::vector<std::filesystem::path> flush_dirs, bool group,
+                         std::size_t stagers)
+    : fs_(fs), flush_dirs_(std::move(flush_dirs)), group_(group)
 {
+    threads_.emplace_back([this] { flusher_loop(); });
+    for (std::size_t i = 0; i < (stagers ? stagers : 1); ++i) threads_.emplace_back([this] { stager_loop(); });
 }
 
 disk_worker::~disk_worker()
@@ -27,8 +30,9 @@ disk_worker::~disk_worker()
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
-    cv_.notify_one();
-    thread_.join();
+    stage_cv_.notify_all();
+    flush_cv_.notify_all();
+    for (auto& t : threads_) t.join();
     for (int fd : flush_fds_) fs_.close(fd);
 }
 
@@ -36,22 +40,90 @@ void disk_worker::post(job j)
 {
     {
         std::lock_guard lock(mutex_);
-        queue_.push_back(std::move(j));
+        ++outstanding_;
+        stage_q_.push_back({std::move(j), 0});
     }
-    cv_.notify_one();
+    stage_cv_.notify_one();
 }
 
-void disk_worker::loop()
+void disk_worker::finish(pending& p, std::error_code ec)
+{
+    if (ec && p.j.undo) p.j.undo();
+    if (p.j.done) p.j.done(ec);
+    std::lock_guard lock(mutex_);
+    if (--outstanding_ == 0 && stopping_) {
+        stage_cv_.notify_all();
+        flush_cv_.notify_all();
+    }
+}
+
+void disk_worker::after_phase(pending p)
+{
+    ++p.next_phase;
+    if (group_ && p.j.needs_flush) {
+        {
+            std::lock_guard lock(mutex_);
+            flush_q_.push_back(std::move(p));
+        }
+        flush_cv_.notify_one();
+    } else if (p.next_phase < p.j.phases.size()) {
+        {
+            std::lock_guard lock(mutex_);
+            stage_q_.push_back(std::move(p));
+        }
+        stage_cv_.notify_one();
+    } else {
+        finish(p, {});
+    }
+}
+
+void disk_worker::stager_loop()
 {
     for (;;) {
-        std::deque<job> batch;
+        pending p;
         {
             std::unique_lock lock(mutex_);
-            cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) return;  // stopping and drained
-            batch.swap(queue_);
+            stage_cv_.wait(lock, [this] { return !stage_q_.empty() || drained(); });
+            if (stage_q_.empty()) return;
+            p = std::move(stage_q_.front());
+            stage_q_.pop_front();
         }
-        process(batch);
+        if (p.next_phase >= p.j.phases.size()) {
+            finish(p, {});
+            continue;
+        }
+        if (auto ec = p.j.phases[p.next_phase]()) {
+            finish(p, ec);
+            continue;
+        }
+        after_phase(std::move(p));
+    }
+}
+
+void disk_worker::flusher_loop()
+{
+    for (;;) {
+        std::deque<pending> batch;
+        {
+            std::unique_lock lock(mutex_);
+            flush_cv_.wait(lock, [this] { return !flush_q_.empty() || drained(); });
+            if (flush_q_.empty()) return;
+            batch.swap(flush_q_);
+        }
+        // Every job in batch finished its phase before this syncfs starts.
+        std::error_code ec = flush();
+        std::deque<pending> more;
+        for (auto& p : batch) {
+            if (ec) finish(p, ec);  // nothing of this round is known durable
+            else if (p.next_phase < p.j.phases.size()) more.push_back(std::move(p));
+            else finish(p, {});
+        }
+        if (more.empty()) continue;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& p : more) stage_q_.push_back(std::move(p));
+        }
+        stage_cv_.notify_all();
     }
 }
 
@@ -72,41 +144,6 @@ std::error_code disk_worker::flush()
     for (int fd : flush_fds_)
         if (fs_.syncfs(fd) != 0) return local::last_error();
     return {};
-}
-
-void disk_worker::process(std::deque<job>& batch)
-{
-    const std::size_t n = batch.size();
-    std::vector<std::error_code> result(n);
-    std::vector<bool> finished(n, false);
-    // finish - report one job's result exactly once.
-    auto finish = [&](std::size_t i) {
-        finished[i] = true;
-        if (result[i] && batch[i].undo) batch[i].undo();
-        if (batch[i].done) batch[i].done(result[i]);
-    };
-    for (std::size_t k = 0;; ++k) {
-        std::vector<std::size_t> ran;
-        bool want_flush = false;
-        for (std::size_t i = 0; i < n; ++i) {
-            if (finished[i]) continue;
-            if (k >= batch[i].phases.size()) { finish(i); continue; }
-            result[i] = batch[i].phases[k]();
-            if (result[i]) { finish(i); continue; }
-            ran.push_back(i);
-            want_flush = want_flush || batch[i].needs_flush;
-        }
-        if (ran.empty()) return;
-        if (group_ && want_flush) {
-            if (auto ec = flush()) {
-                // syncfs failed: nothing written in this round is known durable.
-                for (std::size_t i : ran) { result[i] = ec; finish(i); }
-                continue;
-            }
-        }
-        for (std::size_t i : ran)  // release jobs whose last phase just became durable
-            if (k + 1 == batch[i].phases.size()) finish(i);
-    }
 }
 
 boost::asio::awaitable<std::error_code> run(disk_worker& w, std::vector<disk_worker::phase> phases,

@@ -1,13 +1,17 @@
-// queue/disk_worker.hpp: one disk thread that runs file jobs and shares flushes among them.
+// queue/disk_worker.hpp: disk threads that run file jobs and share flushes among them.
 //
-// Owns: the group commit. Jobs queue up while a round runs; the next round
-//       takes all of them, runs each job's phase k, then ONE flush (syncfs of
-//       each configured filesystem) releases every job whose phases are done.
-//       Jobs with two phases (maildir: write, then rename) get a flush between
-//       their phases, so a rename never reaches the disk before its data.
+// Owns: the group commit, as a two-stage pipeline. A few stager threads run
+//       job phases (write + rename, no fsync) in parallel; one flusher thread
+//       takes every job whose phase has finished, runs ONE flush (syncfs of
+//       each configured filesystem) and releases them all. While a syncfs runs,
+//       the stagers prepare the next round. A job's phase is always complete
+//       before the syncfs that releases it starts. Jobs with two phases
+//       (maildir: write, then rename) get a flush between their phases, so a
+//       rename never reaches the disk before its data.
 // Trust: runs our own closures; no input parsing.
-// Threads: post() is thread-safe. Phases and undo run on the worker thread;
-//       done is called on the worker thread and must only post (see run()).
+// Threads: post() is thread-safe. Phases and undo run on worker threads (jobs of
+//       one caller may run in parallel: callers order dependent jobs by awaiting);
+//       done is called on a worker thread and must only post (see run()).
 // See also: store.hpp, docs/queue-format.md ("Group commit").
 #pragma once
 
@@ -38,8 +42,9 @@ public:
         std::function<void(std::error_code)> done;  // first error, or success
     };
 
-    // disk_worker - start the thread; group=false means phases flush themselves (no syncfs).
-    disk_worker(local::fs_ops& fs, std::vector<std::filesystem::path> flush_dirs, bool group);
+    // disk_worker - start stagers + a flusher; group=false means phases flush themselves (no syncfs).
+    disk_worker(local::fs_ops& fs, std::vector<std::filesystem::path> flush_dirs, bool group,
+                std::size_t stagers = 4);
     // ~disk_worker - run every queued job to completion, then join.
     ~disk_worker();
     disk_worker(const disk_worker&) = delete;
@@ -51,23 +56,34 @@ public:
     std::uint64_t flushes() const noexcept { return flushes_.load(); }
 
 private:
-    // loop - the thread: take every queued job, process, repeat.
-    void loop();
-    // process - run one round over a batch of jobs.
-    void process(std::deque<job>& batch);
-    // flush - syncfs every configured filesystem once.
+    struct pending {
+        job j;
+        std::size_t next_phase = 0;
+    };
+    // stager_loop - run one phase of one job at a time.
+    void stager_loop();
+    // flusher_loop - flush everything staged so far, release or requeue it.
+    void flusher_loop();
+    // after_phase - route a job whose phase succeeded: flush queue, stage queue or done.
+    void after_phase(pending p);
+    // finish - undo on error, call done, count the job out.
+    void finish(pending& p, std::error_code ec);
+    // flush - syncfs every configured filesystem once (flusher thread only).
     std::error_code flush();
+    // drained - stopping and nothing left (mutex_ held).
+    bool drained() const { return stopping_ && outstanding_ == 0; }
 
     local::fs_ops& fs_;
     std::vector<std::filesystem::path> flush_dirs_;
-    std::vector<int> flush_fds_;  // opened lazily on the worker thread
+    std::vector<int> flush_fds_;  // opened lazily on the flusher thread
     bool group_;
     std::atomic<std::uint64_t> flushes_{0};
     std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<job> queue_;
+    std::condition_variable stage_cv_, flush_cv_;
+    std::deque<pending> stage_q_, flush_q_;
+    std::size_t outstanding_ = 0;  // posted and not finished
     bool stopping_ = false;
-    std::thread thread_;
+    std::vector<std::thread> threads_;
 };
 
 // run - await a job: phases run on w's thread, the caller resumes on its own
