@@ -52,7 +52,6 @@ queue::settings queue_settings_from(const config::settings& s, const std::string
     q.queue_dir = s.queue_dir;
     q.mail_root = s.mail_root;
     q.hostname = hostname;
-    q.local_domains = s.local_domains;
     q.local_concurrency = s.local_concurrency;
     q.max_lifetime = s.max_queue_lifetime;
     return q;

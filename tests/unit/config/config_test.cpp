@@ -1,0 +1,65 @@
+#include "support/catch.hpp"
+
+#include "config/settings.hpp"
+#include "config/units.hpp"
+
+using namespace postrider::config;
+
+TEST_CASE("parse_duration accepts units and rejects junk", "[config]")
+{
+    struct row { const char* in; long long want; };  // want < 0: rejected
+    auto r = GENERATE(values<row>({
+        {"300", 300}, {"300s", 300}, {"5m", 300}, {"2h", 7200}, {"5d", 432000}, {"1w", 604800},
+        {"", -1}, {"s", -1}, {"5x", -1}, {"-5", -1}, {"5 m", -1}, {"99999999999999999999", -1},
+        {"9999999999w", -1},
+    }));
+    INFO("input '" << r.in << "'");
+    auto got = parse_duration(r.in);
+    if (r.want < 0)
+        CHECK(!got);
+    else
+        CHECK((got && got->count() == r.want));
+}
+
+TEST_CASE("parse_size accepts k M G and rejects overflow", "[config]")
+{
+    CHECK(parse_size("1024") == 1024u);
+    CHECK(parse_size("25M") == 25u * 1024 * 1024);
+    CHECK(parse_size("2k") == 2048u);
+    CHECK(parse_size("1G") == 1024u * 1024 * 1024);
+    CHECK(!parse_size("1T"));
+    CHECK(!parse_size("M"));
+    CHECK(!parse_size("18446744073709551615G"));
+}
+
+TEST_CASE("the built-in defaults are valid; each bad value is reported", "[config]")
+{
+    settings s;
+    CHECK(validate(s).empty());
+
+    s.listen = {"127.0.0.1"};
+    s.recipient_limit = 50;
+    s.log_format = "xml";
+    s.max_sessions_per_ip = s.max_sessions + 1;
+    auto errors = validate(s);
+    REQUIRE(errors.size() == 4);
+    CHECK(errors[0].find("listen") == 0);
+    CHECK(errors[1].find("recipient_limit") == 0);
+    CHECK(errors[2].find("max_sessions_per_ip") == 0);
+    CHECK(errors[3].find("log_format") == 0);
+}
+
+TEST_CASE("listen accepts IPv4, bracketed IPv6 and port 0", "[config]")
+{
+    settings s;
+    for (const char* ok : {"127.0.0.1:25", "[::1]:2525", "0.0.0.0:0"}) {
+        s.listen = {ok};
+        INFO(ok);
+        CHECK(validate(s).empty());
+    }
+    for (const char* bad : {"127.0.0.1:", ":25", "[::1:25", "host:65536", "host:2x"}) {
+        s.listen = {bad};
+        INFO(bad);
+        CHECK(validate(s).size() == 1);
+    }
+}
