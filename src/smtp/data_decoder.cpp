@@ -57,6 +57,10 @@ bool data_decoder::end_line(bool real_crlf, message_sink& sink)
         return true;
     if (!real_crlf)
         ++bare_;
+    // A lone "." that is not the indicator (a bare CR/LF on either side) was
+    // never stuffed by the client: keep it as content rather than drop it.
+    if (dot_only_)
+        sink.append(".");
     sink.crlf();
     prev_crlf_ = real_crlf;
     line_start_ = true;
