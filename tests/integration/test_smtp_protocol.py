@@ -118,7 +118,7 @@ class Protocol(unittest.TestCase):
         time.sleep(0.3)
         self.assertEqual(len(self.d.delivered("dave")), 1, "smuggled message was delivered")
         # It all stayed body text of the one message (maildir lines end in LF).
-        self.assertIn(b"\nMAIL FROM:<evil@example.org>\nRCPT TO:<dave@localhost>\nDATA\n", msg)
+        self.assertIn(b"\nx\n.\nMAIL FROM:<evil@example.org>\nRCPT TO:<dave@localhost>\nDATA\n", msg)
         self.assertIn(b"\nSubject: smuggled\n\nend\n", msg)
 
     def test_disconnect_mid_data_queues_nothing(self):
