@@ -99,6 +99,7 @@ TEST_CASE("submit commits durably, then the manager delivers to maildirs and rem
                  "Received: from client (127.0.0.1)\nSubject: test\n\nhello\n");
     CHECK(only_message(t, "example.org", "carol").find("Delivered-To: Carol@Example.org\n") != std::string::npos);
     CHECK(files_in(t.path() / "mail/example.org/bob/Maildir/tmp").empty());
+    CHECK(mgr.stats().delivery_flushes >= 2);  // one flush before the rename into new/, one after
     CHECK(files_in(t.path() / "queue/mess").empty());
     CHECK(files_in(t.path() / "queue/env").empty());
     CHECK(mgr.idle());
@@ -248,6 +249,24 @@ TEST_CASE("unknown local user fails permanently and bounces to a local sender", 
     CHECK(dsn.find("Final-Recipient: rfc822; nobody@example.org\nAction: failed\nStatus: 5.1.1\n") != std::string::npos);
     CHECK(dsn.find("Final-Recipient: rfc822; bob@example.org") == std::string::npos);
     CHECK(dsn.find("Subject: test\n") != std::string::npos);  // original headers attached
+    CHECK(files_in(t.path() / "queue/env").empty());
+}
+
+TEST_CASE("NOTIFY=NEVER suppresses the bounce (RFC 3461 4.1)", "[manager]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto parsed = local::parse_mailbox_table("alice@example.org example.org/alice/Maildir\n");
+    REQUIRE(parsed.errors.empty());
+    manager mgr(io.get_executor(), make_settings(t), parsed.table);
+    mgr.start();
+    auto m = make_message("alice@example.org", {"nobody@example.org"});
+    m.recipients[0].notify = notify_never;
+    std::optional<commit_result> res;
+    submit_one(io, mgr, std::move(m), res);
+    REQUIRE(run_until(io, [&] { return res && files_in(t.path() / "queue/env").empty() && mgr.queued() == 0; }));
+    run_until(io, [] { return false; }, 1s);
+    CHECK(maildir_new(t, "example.org", "alice").empty());
     CHECK(files_in(t.path() / "queue/env").empty());
 }
 
