@@ -354,6 +354,7 @@ void manager::maybe_finish(const std::string& id)
     for (const auto& r : it->second.rcpts)
         if (r.status == rcpt_status::pending) return;
     it->second.finishing = true;
+    ++finishing_;
     spawn(finish(id), id);
 }
 
@@ -364,6 +365,7 @@ boost::asio::awaitable<void> manager::finish(std::string id)
         messages_.at(id).finishing = false;
         due_.emplace(system_clock::now() + policy_.first, work_item{id, finish_marker});
         arm_timer();
+        --finishing_;
         co_return;
     }
     store& st = *store_;
@@ -374,6 +376,7 @@ boost::asio::awaitable<void> manager::finish(std::string id)
     else
         log::info("{}: removed", id);
     messages_.erase(id);
+    --finishing_;
 }
 
 std::optional<bounce_input> manager::bounce_for(const std::string& id)

@@ -83,9 +83,10 @@ public:
 
     // stats - flush counters (tests, benchmarks). Thread-safe.
     manager_stats stats() const;
-    // idle - no message queued or in flight (tests). Call on the strand's thread only
-    //        when the io_context is not running.
-    bool idle() const { return messages_.empty() && active_ == 0; }
+    // idle - no delivery attempt, bounce or removal in flight (deferred messages
+    //        waiting for their timer do not count): safe to stop the io_context.
+    //        Call from the io_context's thread (single-threaded io_context).
+    bool idle() const { return active_ == 0 && finishing_ == 0; }
     // queued - number of messages in the in-memory index (same caveat as idle()).
     std::size_t queued() const { return messages_.size(); }
 
@@ -158,7 +159,8 @@ private:
     std::map<std::string, message_state> messages_;
     std::multimap<sys_time, work_item> due_;
     std::deque<work_item> ready_;
-    std::size_t active_ = 0;
+    std::size_t active_ = 0;     // delivery attempts in flight
+    std::size_t finishing_ = 0;  // finish() tasks in flight
     bool stopped_ = false;
     std::uint64_t maildir_seq_ = 0;
 };

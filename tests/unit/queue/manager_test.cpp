@@ -216,6 +216,7 @@ TEST_CASE("start() recovers the schedule, cleans tmp/ and quarantines corrupt en
     REQUIRE(run_until(io, [&] { return maildir_new(t, "example.org", "bob").size() == 1; }));
     run_until(io, [] { return false; }, 1s);
     CHECK(mgr.queued() == 1);
+    CHECK(mgr.idle());  // a deferred message waiting for its timer is not work in flight
     CHECK(maildir_new(t, "example.org", "carol").empty());
     auto d = decode_env_file(test::slurp(t.path() / "queue/env" / kept));
     REQUIRE(d.file);
