@@ -1,0 +1,172 @@
+"""MTA controllers for benchmarks: postrider and a private Postfix instance.
+
+Both run on 127.0.0.1 with their state in a temporary directory under /var/tmp,
+deliver mail for `localhost` into maildirs, and report CPU time of all their
+processes. The private Postfix is configured the way an admin would for a local
+maildir host (virtual(8) delivery, durability defaults untouched); it is started
+and stopped with `postfix -c DIR` and never touches the system instance.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def proc_stat(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            head, tail = f.read().rsplit(")", 1)
+    except OSError:
+        return None
+    fields = tail.split()
+    return {"ppid": int(fields[1]), "cpu": sum(int(x) for x in fields[11:15]) / CLK}  # u+s+cu+cs
+
+
+def tree_cpu(root):
+    """CPU seconds of root and its live descendants, including reaped children (cutime/cstime)."""
+    stats = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = proc_stat(int(name))
+            if st:
+                stats[int(name)] = st
+    total, frontier = 0.0, [root]
+    while frontier:
+        pid = frontier.pop()
+        if pid in stats:
+            total += stats[pid]["cpu"]
+            frontier += [p for p, st in stats.items() if st["ppid"] == pid]
+    return total
+
+
+def count_files(path):
+    try:
+        return len(os.listdir(path))
+    except FileNotFoundError:
+        return 0
+
+
+class Postrider:
+    name = "postrider"
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.state = tempfile.mkdtemp(prefix="bench-postrider-", dir="/var/tmp")
+        self.proc = None
+
+    def start(self):
+        log = os.path.join(self.state, "postrider.log")
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--listen", "127.0.0.1:0", "--hostname", "bench.test",
+             "--queue_dir", os.path.join(self.state, "queue"), "--mail_root", os.path.join(self.state, "mail"),
+             "--max_sessions_per_ip", "20000", "--max_sessions", "20000"],
+            stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+        self.port = int(wait_for(lambda: (re.search(r"listening on 127\.0\.0\.1:(\d+)", open(log).read())
+                                          or [None, None])[1], 10, "postrider to listen"))
+
+    def maildir_new(self, user):
+        return os.path.join(self.state, "mail", "localhost", user, "Maildir", "new")
+
+    def cpu(self):
+        return tree_cpu(self.proc.pid)
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+class Postfix:
+    name = "postfix"
+
+    def __init__(self):
+        self.state = tempfile.mkdtemp(prefix="bench-postfix-", dir="/var/tmp")
+        os.chmod(self.state, 0o755)
+        self.etc = os.path.join(self.state, "etc")
+
+    def start(self):
+        self.port = free_port()
+        s = self.state
+        for d in ("etc", "queue", "data", "mail"):
+            os.makedirs(os.path.join(s, d), exist_ok=True)
+        shutil.chown(os.path.join(s, "data"), "postfix")
+        shutil.chown(os.path.join(s, "mail"), "nobody")
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            f.write(f"""compatibility_level = 3.6
+queue_directory = {s}/queue
+data_directory = {s}/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = pf.bench.test
+mydestination =
+mynetworks = 127.0.0.0/8
+virtual_mailbox_domains = localhost
+virtual_mailbox_base = {s}/mail
+virtual_mailbox_maps = static:bench/Maildir/
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+maillog_file = {s}/maillog
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_client_connection_count_limit = 0
+default_process_limit = 2000
+biff = no
+""")
+        with open("/etc/postfix/master.cf") as f:
+            master = f.read()
+        master = re.sub(r"^smtp\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd",
+                        f"127.0.0.1:{self.port} inet n - n - - smtpd", master, flags=re.M)
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.write(master)
+        subprocess.run(["postfix", "-c", self.etc, "set-permissions"], capture_output=True)
+        subprocess.run(["postfix", "-c", self.etc, "start"], check=True, capture_output=True)
+        pidfile = os.path.join(s, "queue", "pid", "master.pid")
+        self.master = int(wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), 10,
+                                   "postfix master"))
+
+        def accepting():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        wait_for(accepting, 10, "postfix smtpd")
+
+    def maildir_new(self, user):
+        return os.path.join(self.state, "mail", user, "Maildir", "new")
+
+    def cpu(self):
+        return tree_cpu(self.master)
+
+    def pids(self):
+        return [self.master]
+
+    def stop(self):
+        subprocess.run(["postfix", "-c", self.etc, "stop"], capture_output=True)
+        shutil.rmtree(self.state, ignore_errors=True)

@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""S1 inject, postrider and Postfix side by side in one run.
+
+smtp-source -s SESSIONS pushes MESSAGES messages of SIZE octets, one local
+recipient each; we time acceptance (smtp-source done) and final delivery (all
+files in the maildir's new/), and the CPU time of all the MTA's processes.
+
+Usage: bench/s1_inject.py [--messages 10000] [--size 4096] [--sessions 20] [--mta postrider,postfix]
+Run on demand (as root: Postfix needs it), never from the test suite.
+"""
+import argparse
+import os
+import subprocess
+import time
+
+from mta import Postfix, Postrider, count_files, wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def inject(mta, args):
+    mta.start()
+    try:
+        new_dir = mta.maildir_new("bench")
+        env = dict(os.environ, MAIL_CONFIG=mta.state)
+        cpu0, t0 = mta.cpu(), time.monotonic()
+        src = subprocess.run(["smtp-source", "-c", "-s", str(args.sessions), "-m", str(args.messages),
+                              "-l", str(args.size), "-f", "source@example.org", "-t", "bench@localhost",
+                              f"127.0.0.1:{mta.port}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        t_accepted = time.monotonic()
+        if src.returncode != 0:
+            raise SystemExit(f"smtp-source against {mta.name} failed: {src.stderr.decode()}")
+        wait_for(lambda: count_files(new_dir) >= args.messages, 900, f"{mta.name} deliveries")
+        t_delivered, cpu1 = time.monotonic(), mta.cpu()
+    finally:
+        mta.stop()
+    return {"accepted": args.messages / (t_accepted - t0), "delivered": args.messages / (t_delivered - t0),
+            "cpu_ms": (cpu1 - cpu0) * 1000 / args.messages}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--messages", type=int, default=10000)
+    p.add_argument("--size", type=int, default=4096)
+    p.add_argument("--sessions", type=int, default=20)
+    p.add_argument("--mta", default="postrider,postfix")
+    p.add_argument("--bin", default=os.path.join(HERE, "..", "build", "src", "postrider"))
+    args = p.parse_args()
+    makers = {"postrider": lambda: Postrider(args.bin), "postfix": Postfix}
+    results = {}
+    for name in args.mta.split(","):
+        results[name] = r = inject(makers[name](), args)
+        print(f"S1 {name:9} {args.messages} x {args.size} B, {args.sessions} sessions: accepted {r['accepted']:7.0f} msg/s, "
+              f"delivered {r['delivered']:7.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg", flush=True)
+    if len(results) == 2:
+        a, b = results["postrider"], results["postfix"]
+        print(f"S1 ratio postrider/postfix: accepted {a['accepted'] / b['accepted']:.2f}x, "
+              f"delivered {a['delivered'] / b['delivered']:.2f}x, CPU {a['cpu_ms'] / b['cpu_ms']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
