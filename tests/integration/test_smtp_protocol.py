@@ -209,5 +209,29 @@ class SessionCaps(unittest.TestCase):
             for c in clients + [extra]:
                 c.close()
 
+class SessionBudget(unittest.TestCase):
+    def test_busy_slow_client_is_cut_at_the_session_budget(self):
+        # Each NOOP arrives well inside command_timeout, so only the budget can end it.
+        with Daemon(command_timeout="2s", session_budget="3s") as d:
+            c = Client(d.port)
+            self.addCleanup(c.close)
+            self.assertEqual(c.reply()[0], "220")
+            start = time.monotonic()
+            code, lines = "", []
+            for _ in range(40):  # bounded: 40 x 0.25 s = 10 s at most
+                time.sleep(0.25)
+                try:
+                    code, lines = c.cmd("NOOP")
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                if code != "250":
+                    break
+            elapsed = time.monotonic() - start
+            self.assertEqual(code, "421", lines)
+            self.assertIn("4.4.2", lines[0])
+            self.assertLess(elapsed, 5.0)
+            self.assertGreater(elapsed, 2.5)
+
+
 if __name__ == "__main__":
     harness.main()
