@@ -100,6 +100,12 @@ const std::vector<knob>& knobs()
         {"queue_dir", "directory holding the queue", text(&S::queue_dir)},
         {"local_concurrency", "concurrent local deliveries", size(&S::local_concurrency)},
         {"max_queue_lifetime", "how long a message may stay queued before it bounces", duration(&S::max_queue_lifetime)},
+        {"retry_first", "wait before the first retry after a temporary failure (doubles after each)", duration(&S::retry_first)},
+        {"retry_max", "longest wait between two retries", duration(&S::retry_max)},
+        {"delay_warning_time", "send a NOTIFY=DELAY notice once a recipient is deferred this long (0: never)",
+         duration(&S::delay_warning_time)},
+        {"double_bounce_recipient", "where undeliverable bounces go (empty: log and drop)",
+         text(&S::double_bounce_recipient)},
         {"log_format", "text or json", text(&S::log_format)},
         {"log_level", "debug, info, warn or error", text(&S::log_level)},
     };

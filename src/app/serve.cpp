@@ -54,6 +54,10 @@ queue::settings queue_settings_from(const config::settings& s, const std::string
     q.hostname = hostname;
     q.local_concurrency = s.local_concurrency;
     q.max_lifetime = s.max_queue_lifetime;
+    q.backoff_first = s.retry_first;
+    q.backoff_cap = s.retry_max;
+    q.delay_warning = s.delay_warning_time;
+    q.double_bounce_recipient = s.double_bounce_recipient;
     return q;
 }
 

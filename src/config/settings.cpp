@@ -22,6 +22,16 @@ bool valid_listen(std::string_view s)
     return value <= 65535;  // 0: any free port (tests read the bound port from the log)
 }
 
+// valid_address - local@domain with both parts non-empty and no space, control, '<' or '>'.
+bool valid_address(std::string_view s)
+{
+    auto at = s.rfind('@');
+    if (at == std::string_view::npos || at == 0 || at + 1 == s.size() || s.size() > 254) return false;
+    for (unsigned char c : s)
+        if (c <= ' ' || c == 0x7f || c == '<' || c == '>') return false;
+    return true;
+}
+
 }  // namespace
 
 std::vector<std::string> validate(const settings& s)
@@ -49,6 +59,11 @@ std::vector<std::string> validate(const settings& s)
         errors.push_back("local_concurrency: must be between 1 and 1000");
     if (s.max_queue_lifetime.count() < 60)
         errors.push_back("max_queue_lifetime: must be at least 60 seconds");
+    if (s.retry_first.count() < 1) errors.push_back("retry_first: must be at least 1 second");
+    if (s.retry_max < s.retry_first) errors.push_back("retry_max: must not be shorter than retry_first");
+    if (s.delay_warning_time.count() < 0) errors.push_back("delay_warning_time: must not be negative");
+    if (!s.double_bounce_recipient.empty() && !valid_address(s.double_bounce_recipient))
+        errors.push_back("double_bounce_recipient: must be empty or an address local@domain");
     if (s.log_format != "text" && s.log_format != "json")
         errors.push_back("log_format: must be text or json");
     if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" && s.log_level != "error")

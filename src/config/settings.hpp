@@ -40,6 +40,10 @@ struct settings {
     std::string queue_dir = "var/queue";
     std::size_t local_concurrency = 10;
     std::chrono::seconds max_queue_lifetime{5 * 24 * 3600};
+    std::chrono::seconds retry_first{300};   // first retry after a temporary failure, then doubling
+    std::chrono::seconds retry_max{3600};    // longest wait between two retries (the doubling's cap)
+    std::chrono::seconds delay_warning_time{4 * 3600};  // RFC 3461 NOTIFY=DELAY notice after; 0 = never
+    std::string double_bounce_recipient;     // undeliverable bounces go here; empty = log and drop
 
     // Logging
     std::string log_format = "text";

@@ -91,7 +91,7 @@ asio::awaitable<void> commit(smtp::server_engine& engine, session_state& s)
         log::info("{}: client=[{}] session={} size={} nrcpt={}", qid, s.peer_ip, s.id, size, nrcpt);
     else
         log::warn("{}: commit failed session={} reason=\"{}\"", qid, s.id, core::escape(result.reason));
-    engine.commit_done({result.ok, result.ok ? result.queue_id : qid, result.reason});
+    engine.commit_done({result.ok, result.ok ? result.queue_id : qid, result.reason, result.insufficient_storage});
 }
 
 // read_and_feed - one read from the peer into the engine; false when the session must end.

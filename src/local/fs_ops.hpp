@@ -8,7 +8,7 @@
 // Seam: tests subclass fs_ops and fail the n-th call of an operation with a
 //       chosen errno (ENOSPC, EIO), as qmail's substdio and Beast's fail_count do.
 //       Every method returns -1 and sets errno on failure, like the syscall.
-// See also: docs/queue-format.md ("Flushing"), tests/unit/queue/faulty_fs.hpp.
+// See also: docs/queue-format.md ("Flushing"), tests/support/faulty_fs.hpp.
 //
 // XXX: this lives in local/ only because local_lib is built before queue_lib
 //      and both need it; it belongs in a lower, I/O-tier library.

@@ -17,17 +17,83 @@ std::string field(std::string_view v)
     return out;
 }
 
+// action - RFC 3464 2.3.3 Action field for this kind of report.
+const char* action(report_kind k)
+{
+    switch (k) {
+    case report_kind::delay: return "delayed";
+    case report_kind::success: return "delivered";
+    case report_kind::failure:
+    case report_kind::double_bounce: break;
+    }
+    return "failed";
+}
+
+// subject - the Subject: of the report (Postfix's wording, which users and filters know).
+const char* subject(report_kind k)
+{
+    switch (k) {
+    case report_kind::delay: return "Delayed Mail (still being retried)";
+    case report_kind::success: return "Successful Mail Delivery Report";
+    case report_kind::double_bounce: return "Postmaster Copy: Undelivered Mail";
+    case report_kind::failure: break;
+    }
+    return "Undelivered Mail Returned to Sender";
+}
+
+// intro - the kind-specific paragraph of the human-readable part.
+std::string intro(const bounce_input& in)
+{
+    switch (in.kind) {
+    case report_kind::delay:
+        return fmt::format(
+            "####################################################################\r\n"
+            "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r\n"
+            "####################################################################\r\n\r\n"
+            "Your message could not be delivered for {:.1f} hours.\r\n"
+            "It will be retried until {}.\r\n\r\n",
+            static_cast<double>(in.now_unix - in.arrival_unix) / 3600.0, rfc5322_date(in.expiry_unix));
+    case report_kind::success:
+        return "Your message was successfully delivered to the destination(s)\r\n"
+               "listed below. If the message was delivered to a mailbox you will\r\n"
+               "receive no further notifications.\r\n\r\n";
+    case report_kind::double_bounce:
+        return "A delivery status notification (a bounce, from <>) could not\r\n"
+               "be delivered. It is attached below; it will not be retried.\r\n\r\n";
+    case report_kind::failure: break;
+    }
+    return "I'm sorry to have to inform you that your message could not\r\n"
+           "be delivered to one or more recipients. It's attached below.\r\n\r\n";
+}
+
 // human_part - the first, human-readable part of the report.
 std::string human_part(const bounce_input& in)
 {
-    std::string s = fmt::format(
-        "This is the mail system at host {}.\r\n\r\n"
-        "I'm sorry to have to inform you that your message could not\r\n"
-        "be delivered to one or more recipients. It's attached below.\r\n\r\n",
-        field(in.hostname));
+    std::string s = fmt::format("This is the mail system at host {}.\r\n\r\n", field(in.hostname));
+    s += intro(in);
     for (const auto& r : in.recipients)
         s += fmt::format("<{}>: {}\r\n", field(r.address), field(r.diagnostic));
     return s;
+}
+
+// attachment_title - Content-Description of the third part (plus " Headers" when headers only).
+const char* attachment_title(report_kind k)
+{
+    switch (k) {
+    case report_kind::delay: return "Delayed Message";
+    case report_kind::success: return "Delivered Message";
+    case report_kind::double_bounce: return "Undelivered Bounce";
+    case report_kind::failure: break;
+    }
+    return "Undelivered Message";
+}
+
+// returns_full - RFC 3461 4.3: RET=FULL only for failure reports; a double bounce always
+//                carries the whole bounce (it is for the admin, like Postfix's postmaster copy).
+bool returns_full(const bounce_input& in)
+{
+    if (in.kind == report_kind::double_bounce) return true;
+    return in.kind == report_kind::failure && in.ret_full;
 }
 
 // status_part - the message/delivery-status fields (RFC 3464 2.2, 2.3).
@@ -43,10 +109,13 @@ std::string status_part(const bounce_input& in)
         if (!r.orcpt.empty())
             s += fmt::format("Original-Recipient: {}{}\r\n",
                              r.orcpt.find(';') == std::string::npos ? "rfc822; " : "", field(r.orcpt));
-        s += fmt::format("Final-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\n"
+        s += fmt::format("Final-Recipient: rfc822; {}\r\nAction: {}\r\nStatus: {}\r\n"
                          "Diagnostic-Code: X-Postrider; {}\r\nLast-Attempt-Date: {}\r\n",
-                         field(r.address), field(r.status), field(r.diagnostic),
+                         field(r.address), action(in.kind), field(r.status), field(r.diagnostic),
                          rfc5322_date(in.now_unix));
+        // RFC 3464 2.3.9: how long we keep trying, for a delayed recipient.
+        if (in.kind == report_kind::delay)
+            s += fmt::format("Will-Retry-Until: {}\r\n", rfc5322_date(in.expiry_unix));
     }
     return s;
 }
@@ -83,7 +152,7 @@ std::string compose_bounce(const bounce_input& in)
     std::string m = fmt::format(
         "From: Mail Delivery System <MAILER-DAEMON@{host}>\r\n"
         "To: <{to}>\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Subject: {subject}\r\n"
         "Date: {date}\r\n"
         "Message-ID: <{mid}>\r\n"
         "Auto-Submitted: auto-replied\r\n"
@@ -92,7 +161,8 @@ std::string compose_bounce(const bounce_input& in)
         "\tboundary=\"{b}\"\r\n"
         "\r\n"
         "This is a MIME-encapsulated message.\r\n\r\n",
-        fmt::arg("host", field(in.hostname)), fmt::arg("to", field(in.original_sender)),
+        fmt::arg("host", field(in.hostname)), fmt::arg("to", field(in.report_to.empty() ? in.original_sender : in.report_to)),
+        fmt::arg("subject", subject(in.kind)),
         fmt::arg("date", rfc5322_date(in.now_unix)), fmt::arg("mid", field(in.message_id)),
         fmt::arg("b", boundary));
     m += fmt::format("--{}\r\nContent-Description: Notification\r\n"
@@ -101,14 +171,15 @@ std::string compose_bounce(const bounce_input& in)
     m += fmt::format("\r\n--{}\r\nContent-Description: Delivery report\r\n"
                      "Content-Type: message/delivery-status\r\n\r\n", boundary);
     m += status_part(in);
-    if (in.ret_full) {
-        m += fmt::format("\r\n--{}\r\nContent-Description: Undelivered Message\r\n"
-                         "Content-Type: message/rfc822\r\n\r\n", boundary);
+    const char* what = attachment_title(in.kind);
+    if (returns_full(in)) {
+        m += fmt::format("\r\n--{}\r\nContent-Description: {}\r\n"
+                         "Content-Type: message/rfc822\r\n\r\n", boundary, what);
         m += in.original;
         if (!in.original.empty() && !in.original.ends_with("\r\n")) m += "\r\n";
     } else {
-        m += fmt::format("\r\n--{}\r\nContent-Description: Undelivered Message Headers\r\n"
-                         "Content-Type: text/rfc822-headers\r\n\r\n", boundary);
+        m += fmt::format("\r\n--{}\r\nContent-Description: {} Headers\r\n"
+                         "Content-Type: text/rfc822-headers\r\n\r\n", boundary, what);
         m += header_section(in.original);
     }
     m += fmt::format("\r\n--{}--\r\n", boundary);

@@ -41,12 +41,16 @@ std::string delay_text(const envelope& e)
     return fmt::format("{:.2f}", s < 0 ? 0.0 : s);
 }
 
-// storage_reason - the 451 text for a failed commit (never leaks paths).
+// out_of_space - ENOSPC or EDQUOT: the filesystem (or the quota) is full.
+bool out_of_space(std::error_code ec)
+{
+    return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
+}
+
+// storage_reason - the 4xx text for a failed commit (never leaks paths).
 std::string storage_reason(std::error_code ec)
 {
-    if (ec == std::errc::no_space_on_device || ec.value() == EDQUOT)
-        return "Insufficient system storage";
-    return "Queue file write error";
+    return out_of_space(ec) ? "Insufficient system storage" : "Queue file write error";
 }
 
 // split_address - local part and domain at the last '@'.
@@ -151,6 +155,7 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     if (ec) {
         log::warn("{}: commit failed status=deferred error=\"{}\"", id, core::escape(ec.message()));
         r.reason = storage_reason(ec);
+        r.insufficient_storage = out_of_space(ec);
         co_return r;
     }
     log::info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id, core::escape(env.sender),

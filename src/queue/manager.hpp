@@ -52,6 +52,8 @@ struct settings {
     std::chrono::seconds max_lifetime{5 * 24 * 3600};  // then the recipient bounces
     std::chrono::seconds backoff_first{300};           // first retry delay, doubling ...
     std::chrono::seconds backoff_cap{3600};            // ... up to this
+    std::chrono::seconds delay_warning{4 * 3600};      // RFC 3461 DELAY notice after this long deferred; 0 = never
+    std::string double_bounce_recipient;               // undeliverable bounces go here; empty = log and drop
     flush_mode flush = flush_mode::group;
     local::fs_ops* fs = nullptr;  // syscall seam for tests; nullptr = real POSIX calls
 };

@@ -97,7 +97,7 @@ frame_status next_frame(std::string_view& in, raw_record& rec)
 }
 
 // decode_envelope_payload - the fields of an envelope record.
-bool decode_envelope_payload(std::string_view p, envelope& e)
+bool decode_envelope_payload(std::string_view p, std::uint16_t version, envelope& e)
 {
     reader r{p};
     e.queue_id = r.str();
@@ -122,6 +122,7 @@ bool decode_envelope_payload(std::string_view p, envelope& e)
     e.smtputf8 = r.boolean();
     e.ret_full = r.boolean();
     e.is_bounce = r.boolean();
+    if (version >= 2) e.is_double_bounce = r.boolean();
     return r.ok && r.in.empty();
 }
 
@@ -175,6 +176,7 @@ std::string encode_envelope(const envelope& e)
     w.u8(e.smtputf8);
     w.u8(e.ret_full);
     w.u8(e.is_bounce);
+    w.u8(e.is_double_bounce);
     return frame(record_type::header, h.out) + frame(record_type::envelope, w.out);
 }
 
@@ -206,12 +208,12 @@ decode_result decode_env_file(std::string_view bytes)
     std::uint32_t m = h.u32();
     std::uint16_t version = h.u16();
     if (!h.ok || m != magic) return fail(0, "bad magic");
-    if (version != format_version) return fail(0, "unsupported format version " + std::to_string(version));
+    if (version < oldest_format_version || version > format_version) return fail(0, "unsupported format version " + std::to_string(version));
     std::size_t at = bytes.size() - in.size();
     env_file f;
     if (next_frame(in, rec) != frame_status::ok || rec.type != record_type::envelope)
         return fail(at, "missing or damaged envelope record");
-    if (!decode_envelope_payload(rec.payload, f.env)) return fail(at, "malformed envelope record");
+    if (!decode_envelope_payload(rec.payload, version, f.env)) return fail(at, "malformed envelope record");
     while (!in.empty()) {
         at = bytes.size() - in.size();
         auto st = next_frame(in, rec);

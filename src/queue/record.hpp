@@ -7,7 +7,7 @@
 //        record CRC-checked, and every failure is a value, never a crash.
 //        Untrusted text (addresses, HELO, reply text) only ever appears inside
 //        length-prefixed fields, so it can never delimit or forge a record.
-// Format v1 (docs/queue-format.md "env/ID"): a sequence of records
+// Format v2 (docs/queue-format.md "env/ID"; v1 is read too): a sequence of records
 //     u8 type | u32le payload length | payload | u32le crc32(type,length,payload)
 //   1. header   (type 1): u32le magic "PRQ1" | u16le version
 //   2. envelope (type 2): fields below, strings as u32le length + bytes
@@ -26,7 +26,10 @@
 
 namespace postrider::queue {
 
-inline constexpr std::uint16_t format_version = 1;
+// v2 added envelope::is_double_bounce (one u8 at the end of the envelope record);
+// v1 files are still read (is_double_bounce = false), only v2 is written.
+inline constexpr std::uint16_t format_version = 2;
+inline constexpr std::uint16_t oldest_format_version = 1;
 // Largest record accepted (a 1,000-recipient envelope is well under 1 MiB).
 inline constexpr std::uint32_t max_record_octets = 16u * 1024 * 1024;
 inline constexpr std::uint32_t max_recipients = 100000;
@@ -50,6 +53,9 @@ struct envelope {
     std::string client, helo, protocol, envid;
     bool body_8bit = false, smtputf8 = false, ret_full = false;
     bool is_bounce = false;  // a DSN we generated (sender is <>); never bounced again
+    // A report about an undeliverable bounce, sent to double_bounce_recipient (format v2).
+    // If it fails too, it is only logged: never a third message (no loop).
+    bool is_double_bounce = false;
     bool operator==(const envelope&) const = default;
 };
 

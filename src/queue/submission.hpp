@@ -8,7 +8,8 @@
 //
 // THE PROMISE: submit() completes with ok only after the message and its
 // envelope are durable (data and directory entries flushed). A session must
-// not write 250 before that result arrives; any other result is a 451.
+// not write 250 before that result arrives; any other result is a 4xx
+// (452 4.3.1 when insufficient_storage, else 451 4.3.0).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -44,7 +45,11 @@ struct new_message {
 struct commit_result {
     bool ok = false;
     std::string queue_id;  // set when ok
-    std::string reason;    // set when not ok; safe for a 451 reply text
+    std::string reason;    // set when not ok; safe for a 4xx reply text
+    // The commit failed because the queue's filesystem is full (ENOSPC/EDQUOT):
+    // the session answers 452 4.3.1 (RFC 3463) instead of 451 4.3.0, so the
+    // client knows to retry later rather than suspect the message.
+    bool insufficient_storage = false;
 };
 
 class submitter {

@@ -160,6 +160,10 @@ void server_engine::impl::commit_done(const commit_outcome& outcome)
     verb_ = "DATA";
     if (outcome.ok)
         ok(250, "2.0.0", "Ok: queued as " + core::escape(outcome.queue_id, 64));
+    else if (outcome.insufficient_storage)
+        // RFC 5321 4.2.2 / RFC 3463 X.3.1: 452 "insufficient system storage"; temporary,
+        // and not counted as a client error (the client did nothing wrong).
+        fail(452, "4.3.1", "Insufficient system storage", "commit=failed reason=storage", false);
     else
         fail(451, "4.3.0", "Error: " + core::escape(outcome.reason, 200), "commit=failed", false);
     if (after_commit_) {

@@ -71,7 +71,8 @@ struct accepted_message {
 struct commit_outcome {
     bool ok = false;
     std::string queue_id;  // for the 250 text when ok
-    std::string reason;    // for the 451 text when not ok
+    std::string reason;    // for the 4xx text when not ok
+    bool insufficient_storage = false;  // not ok because the disk is full: 452 4.3.1, else 451 4.3.0
 };
 
 // What the engine waits for, so the session can pick the right timeout.
@@ -97,7 +98,7 @@ public:
     std::string take_output();
     // take_message - the completed transaction, once, when phase() is awaiting_commit.
     std::optional<accepted_message> take_message();
-    // commit_done - the queue's answer: 250 or 451, then resume buffered input.
+    // commit_done - the queue's answer: 250, 452 (storage) or 451, then resume buffered input.
     void commit_done(const commit_outcome& outcome);
     // timeout - the peer was idle too long: 421 4.4.2 and close.
     void timeout();

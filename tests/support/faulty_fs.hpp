@@ -1,4 +1,4 @@
-// tests/unit/queue/faulty_fs.hpp: fs_ops with injected failures and call counters (test seam).
+// tests/support/faulty_fs.hpp: fs_ops with injected failures and call counters (test seam).
 //
 // Trust: test-only. Fails the n-th call (1-based) of one operation with a chosen
 // errno, optionally every call from then on; counts every call per operation;

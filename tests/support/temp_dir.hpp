@@ -1,4 +1,4 @@
-// tests/unit/queue/temp_dir.hpp: a per-test temporary directory, removed afterwards.
+// tests/support/temp_dir.hpp: a per-test temporary directory, removed afterwards.
 // XXX: belongs in tests/support/temp_spool.hpp once that exists; shared by local tests.
 #pragma once
 

@@ -63,3 +63,38 @@ TEST_CASE("listen accepts IPv4, bracketed IPv6 and port 0", "[config]")
         CHECK(validate(s).size() == 1);
     }
 }
+
+TEST_CASE("retry, delay warning and double bounce knobs: defaults and validation", "[config]")
+{
+    settings s;
+    CHECK(s.retry_first == std::chrono::seconds(300));
+    CHECK(s.retry_max == std::chrono::seconds(3600));
+    CHECK(s.delay_warning_time == std::chrono::seconds(4 * 3600));
+    CHECK(s.double_bounce_recipient.empty());
+
+    s.delay_warning_time = std::chrono::seconds(0);  // 0 disables delay notices: valid
+    s.double_bounce_recipient = "postmaster@example.org";
+    s.retry_first = s.retry_max = std::chrono::seconds(1);
+    CHECK(validate(s).empty());
+
+    s.retry_first = std::chrono::seconds(0);
+    s.delay_warning_time = std::chrono::seconds(-1);
+    s.double_bounce_recipient = "postmaster";
+    auto errors = validate(s);
+    REQUIRE(errors.size() == 3);
+    CHECK(errors[0].find("retry_first") == 0);
+    CHECK(errors[1].find("delay_warning_time") == 0);
+    CHECK(errors[2].find("double_bounce_recipient") == 0);
+
+    s = settings{};
+    s.retry_max = std::chrono::seconds(60);  // shorter than retry_first (300 s)
+    errors = validate(s);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("retry_max") == 0);
+    for (const char* bad : {"@example.org", "user@", "a b@example.org", "<a@example.org>", "a@b\r\nX: y"}) {
+        s = settings{};
+        s.double_bounce_recipient = bad;
+        INFO(bad);
+        CHECK(validate(s).size() == 1);
+    }
+}

@@ -43,13 +43,16 @@ struct held_queue final : postrider::queue::submitter {
         last = std::move(m);
         co_await release.async_wait(tok);
         committed = true;
-        co_return postrider::queue::commit_result{succeed, id, succeed ? "" : "disk full"};
+        postrider::queue::commit_result r{succeed, id, succeed ? "" : "disk full"};
+        r.insufficient_storage = !succeed && out_of_space;
+        co_return r;
     }
     asio::steady_timer release;
     int ids = 0;
     int submits = 0;
     bool committed = false;
     bool succeed = true;
+    bool out_of_space = false;  // when !succeed: fail as ENOSPC would
     std::optional<postrider::queue::new_message> last;
 };
 
@@ -173,6 +176,25 @@ TEST_CASE("a failed commit is answered 451 and the session goes on", "[session]"
     CHECK(codes == dialog_to_data);
     CHECK(reply.substr(0, 9) == "451 4.3.0");
     CHECK(after.substr(0, 3) == "250");
+}
+
+TEST_CASE("a commit that fails for lack of disk space is answered 452 4.3.1", "[session]")
+{
+    fixture f;
+    f.queue.succeed = false;
+    f.queue.out_of_space = true;
+    f.serve_one();
+    std::string codes, reply, after;
+    f.client([&](tcp::socket& s, std::string& buf) -> asio::awaitable<void> {
+        codes = co_await up_to_data(s, buf);
+        f.queue.release.expires_after(1ms);
+        reply = co_await command(s, buf, "Subject: x\r\n\r\nbody\r\n.\r\n");
+        after = co_await command(s, buf, "NOOP\r\n");
+    });
+    CHECK(codes == dialog_to_data);
+    CHECK(reply == "452 4.3.1 Insufficient system storage");
+    CHECK(after.substr(0, 3) == "250");
+    CHECK(f.queue.submits == 1);
 }
 
 TEST_CASE("a disconnect mid-DATA never reaches the queue", "[session]")

@@ -2,7 +2,7 @@
 
 #include "local/mailbox_table.hpp"
 #include "local/mailbox_table_file.hpp"
-#include "unit/queue/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace postrider::local;
 

@@ -1,8 +1,8 @@
 #include "support/catch.hpp"
 
 #include "local/maildir.hpp"
-#include "unit/queue/faulty_fs.hpp"
-#include "unit/queue/temp_dir.hpp"
+#include "support/faulty_fs.hpp"
+#include "support/temp_dir.hpp"
 
 #include <sys/stat.h>
 

@@ -83,3 +83,52 @@ TEST_CASE("untrusted text cannot add header or DSN lines", "[bounce]")
     CHECK(got.find("\nX-Evil") == std::string::npos);
     CHECK(got.find("To: <alice@example.orgBcc: victim@example.com>\r\n") != std::string::npos);
 }
+
+namespace {
+
+// write_actual - leave the composed text next to the build for inspection when a golden differs.
+void write_actual(const char* name, const std::string& text)
+{
+    std::ofstream(std::string(name) + ".actual", std::ios::binary) << text;
+}
+
+}  // namespace
+
+TEST_CASE("DSN golden file: success notice (NOTIFY=SUCCESS), headers only even with RET=FULL", "[bounce]")
+{
+    auto in = sample();
+    in.kind = report_kind::success;
+    in.ret_full = true;  // RFC 3461 4.3: RET applies to failure reports only
+    in.recipients = {{"bob@example.org", "rfc822;Bob@Example.org", "2.0.0", "delivered to maildir"}};
+    auto got = compose_bounce(in);
+    const auto want = read_golden("success_hdrs.ref");
+    if (got != want) write_actual("success_hdrs", got);
+    CHECK(got == want);
+    CHECK(got.find("body line 1") == std::string::npos);
+}
+
+TEST_CASE("DSN golden file: delay notice (NOTIFY=DELAY) with Will-Retry-Until", "[bounce]")
+{
+    auto in = sample();
+    in.kind = report_kind::delay;
+    in.now_unix = in.arrival_unix + 4 * 3600 + 60;
+    in.expiry_unix = in.arrival_unix + 5 * 24 * 3600;
+    in.recipients = {{"carol@example.net", "", "4.4.1", "remote delivery not yet available"}};
+    auto got = compose_bounce(in);
+    const auto want = read_golden("delay_hdrs.ref");
+    if (got != want) write_actual("delay_hdrs", got);
+    CHECK(got == want);
+}
+
+TEST_CASE("a double bounce goes to report_to and carries the whole bounce", "[bounce]")
+{
+    auto in = sample();
+    in.kind = report_kind::double_bounce;
+    in.original_sender.clear();  // the failed bounce had the null sender
+    in.report_to = "postmaster@example.org";
+    auto got = compose_bounce(in);
+    CHECK(got.find("To: <postmaster@example.org>\r\n") != std::string::npos);
+    CHECK(got.find("Subject: Postmaster Copy: Undelivered Mail\r\n") != std::string::npos);
+    CHECK(got.find("Action: failed\r\n") != std::string::npos);
+    CHECK(got.find("Content-Type: message/rfc822\r\n\r\n" + original) != std::string::npos);
+}

@@ -2,8 +2,8 @@
 
 #include "local/mailbox_table.hpp"
 #include "queue/manager.hpp"
-#include "unit/queue/faulty_fs.hpp"
-#include "unit/queue/temp_dir.hpp"
+#include "support/faulty_fs.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -144,6 +144,7 @@ TEST_CASE("injected I/O failure in commit: ok=false, nothing queued, nothing del
     REQUIRE(run_until(io, [&] { return res.has_value(); }));
     CHECK_FALSE(res->ok);
     CHECK(res->reason == r.reason);
+    CHECK(res->insufficient_storage == (r.err == ENOSPC));  // the session's 452 4.3.1 vs 451 4.3.0
     run_until(io, [] { return false; }, 1s);  // give a (wrong) delivery the chance to happen
     CHECK(files_in(t.path() / "queue/mess").empty());
     CHECK(files_in(t.path() / "queue/env").empty());

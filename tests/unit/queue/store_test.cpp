@@ -2,8 +2,8 @@
 
 #include "queue/queue_id.hpp"
 #include "queue/store.hpp"
-#include "unit/queue/faulty_fs.hpp"
-#include "unit/queue/temp_dir.hpp"
+#include "support/faulty_fs.hpp"
+#include "support/temp_dir.hpp"
 
 #include <sys/stat.h>
 

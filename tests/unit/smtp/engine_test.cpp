@@ -1,5 +1,6 @@
 // tests/unit/smtp/engine_test.cpp: server_engine behaviours a session relies on
 // (commit hand-off, held input, closing, bounds), and generated abuse inputs.
+#include <algorithm>
 #include <random>
 
 #include "smtp/esmtp_params.hpp"
@@ -231,4 +232,25 @@ TEST_CASE("engine: hard_error_limit counts errors like Postfix (not 452 overshoo
     const auto t = run_whole("HELO x.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<a@tempfail.test>\r\n"
                              "RCPT TO:<b@tempfail.test>\r\nRCPT TO:<c@tempfail.test>\r\n", opt);
     CHECK(t.final_phase != input_phase::closed);
+}
+
+TEST_CASE("engine: a commit refused for lack of storage is 452 4.3.1, other failures 451 4.3.0", "[engine]")
+{
+    for (bool storage : {true, false}) {
+        fixture f;
+        f.engine.feed(ehlo_mail_rcpt + "DATA\r\nhi\r\n.\r\nNOOP\r\n");
+        REQUIRE(f.engine.take_message());
+        (void)f.engine.take_output();
+        f.engine.commit_done({false, "Q1", storage ? "Insufficient system storage" : "Queue file write error", storage});
+        const auto out = f.engine.take_output();
+        if (storage)
+            CHECK(out == "452 4.3.1 Insufficient system storage\r\n250 2.0.0 Ok\r\n");
+        else
+            CHECK(out == "451 4.3.0 Error: Queue file write error\r\n250 2.0.0 Ok\r\n");
+        CHECK_FALSE(f.engine.closed());
+        const auto events = f.engine.take_events();
+        CHECK(std::find_if(events.begin(), events.end(), [](const std::string& e) {
+                  return e.find("commit=failed") != std::string::npos;
+              }) != events.end());
+    }
 }
