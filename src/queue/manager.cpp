@@ -69,6 +69,26 @@ bool wants_failure_notice(std::uint8_t notify)
     return (notify & notify_failure) != 0;
 }
 
+// wants_success_notice - RFC 3461 4.1: only an explicit NOTIFY=SUCCESS asks for one.
+bool wants_success_notice(std::uint8_t notify)
+{
+    return !(notify & notify_never) && (notify & notify_success) != 0;
+}
+
+// wants_delay_notice - RFC 3461 4.1: NOTIFY=DELAY asks for one; an absent NOTIFY may be
+//                      treated as FAILURE,DELAY, which we do (as Postfix with delay_warning_time).
+bool wants_delay_notice(std::uint8_t notify)
+{
+    if (notify == 0) return true;
+    return !(notify & notify_never) && (notify & notify_delay) != 0;
+}
+
+// is_null_sender_mail - mail nobody may be told about: from <>, or a report we made.
+bool is_null_sender_mail(const envelope& e)
+{
+    return e.sender.empty() || e.is_bounce || e.is_double_bounce;
+}
+
 }  // namespace
 
 manager::manager(boost::asio::any_io_executor ex, settings s, const local::mailbox_table& table)
@@ -181,6 +201,11 @@ void manager::install(envelope env, const std::vector<outcome>& journal)
                    : o.kind == outcome_kind::failed  ? rcpt_status::failed
                                                      : rcpt_status::pending;
         if (o.kind == outcome_kind::deferred) next[o.recipient] = from_us(o.next_attempt_us);
+        // record() queues the delay notice before it journals the deferral that crossed
+        // delay_warning, so such a record means the notice was sent (at-least-once).
+        if (o.kind == outcome_kind::deferred && s_.delay_warning.count() > 0 &&
+            o.at_us - env.arrival_us >= std::chrono::microseconds(s_.delay_warning).count())
+            r.delay_noticed = true;
     }
     m.env = std::move(env);
     auto [it, fresh] = messages_.emplace(id, std::move(m));
@@ -326,6 +351,13 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
             o.reason = "delivery time expired; last error: " + r.reason;
         }
     }
+    if (o.kind == outcome_kind::deferred) {
+        // RFC 3461 DELAY: queued before the deferral is journalled (see install()).
+        if (auto in = delay_for(id, rcpt, now)) {
+            if (co_await queue_report(id, std::move(*in)))
+                messages_.at(id).rcpts[rcpt].delay_noticed = true;
+        }
+    }
     store& st = *store_;
     std::vector<disk_worker::phase> phases;
     phases.push_back([&st, &id, &o] { return st.append(id, o); });
@@ -384,62 +416,131 @@ boost::asio::awaitable<void> manager::finish(std::string id)
     --finishing_;
 }
 
-std::optional<bounce_input> manager::bounce_for(const std::string& id)
+bounce_input manager::report_header(const std::string& id, report_kind kind) const
 {
     const auto& m = messages_.at(id);
     bounce_input in;
-    for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
-        const auto& er = m.env.recipients[i];
-        if (m.rcpts[i].status == rcpt_status::failed && wants_failure_notice(er.notify))
-            in.recipients.push_back({er.address, er.orcpt, m.rcpts[i].dsn_status, m.rcpts[i].reason});
-    }
-    if (in.recipients.empty()) return std::nullopt;
-    if (m.env.sender.empty() || m.env.is_bounce) {
-        // Never bounce a bounce: record and drop (no double-bounce to postmaster yet).
-        log::warn("{}: undeliverable bounce discarded nrcpt={} (null sender)", id, in.recipients.size());
-        return std::nullopt;
-    }
+    in.kind = kind;
     in.hostname = s_.hostname;
     in.queue_id = id;
     in.original_sender = m.env.sender;
     in.envid = m.env.envid;
     in.arrival_unix = m.env.arrival_us / 1000000;
     in.now_unix = to_us(system_clock::now()) / 1000000;
+    in.expiry_unix = in.arrival_unix + s_.max_lifetime.count();
     in.ret_full = m.env.ret_full;
     return in;
 }
 
-// bounce_envelope - the envelope of a DSN from <> to sender.
-envelope manager::bounce_envelope(const std::string& bid, const std::string& sender)
+std::optional<bounce_input> manager::bounce_for(const std::string& id)
+{
+    const auto& m = messages_.at(id);
+    const bool null_sender = is_null_sender_mail(m.env);
+    std::vector<report_recipient> failed;
+    for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+        const auto& er = m.env.recipients[i];
+        // A double bounce reports every failure: NOTIFY was addressed to the (null) sender.
+        if (m.rcpts[i].status == rcpt_status::failed && (null_sender || wants_failure_notice(er.notify)))
+            failed.push_back({er.address, er.orcpt, m.rcpts[i].dsn_status, m.rcpts[i].reason});
+    }
+    if (failed.empty()) return std::nullopt;
+    if (null_sender) {
+        // Never a loop: a failed double bounce, or no double_bounce_recipient, is only logged
+        // (Postfix's default notify_classes drops double bounces the same way).
+        if (m.env.is_double_bounce || s_.double_bounce_recipient.empty()) {
+            log::warn("{}: undeliverable {} discarded nrcpt={} (null sender)", id,
+                      m.env.is_double_bounce ? "double bounce" : "bounce", failed.size());
+            return std::nullopt;
+        }
+        bounce_input in = report_header(id, report_kind::double_bounce);
+        in.report_to = s_.double_bounce_recipient;
+        in.recipients = std::move(failed);
+        return in;
+    }
+    bounce_input in = report_header(id, report_kind::failure);
+    in.recipients = std::move(failed);
+    return in;
+}
+
+std::optional<bounce_input> manager::success_for(const std::string& id)
+{
+    const auto& m = messages_.at(id);
+    if (is_null_sender_mail(m.env)) return std::nullopt;
+    bounce_input in = report_header(id, report_kind::success);
+    for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+        const auto& er = m.env.recipients[i];
+        if (m.rcpts[i].status == rcpt_status::delivered && wants_success_notice(er.notify))
+            in.recipients.push_back({er.address, er.orcpt, m.rcpts[i].dsn_status, m.rcpts[i].reason});
+    }
+    if (in.recipients.empty()) return std::nullopt;
+    return in;
+}
+
+std::optional<bounce_input> manager::delay_for(const std::string& id, std::size_t rcpt, sys_time now)
+{
+    const auto& m = messages_.at(id);
+    const auto& rs = m.rcpts[rcpt];
+    const auto& er = m.env.recipients[rcpt];
+    if (s_.delay_warning.count() <= 0 || rs.delay_noticed || is_null_sender_mail(m.env) ||
+        !wants_delay_notice(er.notify))
+        return std::nullopt;
+    if (now - from_us(m.env.arrival_us) < s_.delay_warning) return std::nullopt;
+    bounce_input in = report_header(id, report_kind::delay);
+    in.recipients.push_back({er.address, er.orcpt, rs.dsn_status, rs.reason});
+    return in;
+}
+
+// bounce_envelope - the envelope of a DSN from <> to rcpt.
+envelope manager::bounce_envelope(const std::string& bid, const std::string& rcpt, bool double_bounce)
 {
     envelope b;
     b.queue_id = bid;
-    b.recipients.push_back({sender, {}, 0});
+    b.recipients.push_back({rcpt, {}, 0});
     b.arrival_us = to_us(system_clock::now());
     b.client = "127.0.0.1";
     b.protocol = "local";
     b.is_bounce = true;
+    b.is_double_bounce = double_bounce;
     return b;
 }
 
-boost::asio::awaitable<bool> manager::queue_bounce(std::string id)
+boost::asio::awaitable<bool> manager::queue_report(std::string id, bounce_input in)
 {
-    std::optional<bounce_input> in = bounce_for(id);
-    if (!in) co_return true;
     std::string original;
     store& st = *store_;
     std::vector<disk_worker::phase> phases;
     phases.push_back([&st, &id, &original] { return st.read_message(id, original); });
     if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, false)) {
-        log::warn("{}: cannot read message for bounce error=\"{}\"", id, core::escape(ec.message()));
+        log::warn("{}: cannot read message for a report error=\"{}\"", id, core::escape(ec.message()));
         co_return false;
     }
     std::string bid = allocate_id();
-    in->message_id = bid + "@" + s_.hostname;
-    in->original = original;
-    auto res = co_await commit(bid, bounce_envelope(bid, in->original_sender), compose_bounce(*in));
-    if (res.ok) log::info("{}: sender non-delivery notification: {}", id, bid);
+    in.message_id = bid + "@" + s_.hostname;
+    in.original = original;
+    const bool dbl = in.kind == report_kind::double_bounce;
+    const std::string to = dbl ? in.report_to : in.original_sender;
+    auto res = co_await commit(bid, bounce_envelope(bid, to, dbl), compose_bounce(in));
+    static constexpr const char* what[] = {"sender non-delivery notification", "sender delay notification",
+                                           "sender delivery status notification", "postmaster double-bounce notification"};
+    if (res.ok) log::info("{}: {}: {}", id, what[static_cast<int>(in.kind)], bid);
     co_return res.ok;
+}
+
+boost::asio::awaitable<bool> manager::queue_bounce(std::string id)
+{
+    if (!messages_.at(id).failure_report_queued) {
+        if (auto in = bounce_for(id)) {
+            if (!co_await queue_report(id, std::move(*in))) co_return false;
+        }
+        messages_.at(id).failure_report_queued = true;
+    }
+    if (!messages_.at(id).success_report_queued) {
+        if (auto in = success_for(id)) {
+            if (!co_await queue_report(id, std::move(*in))) co_return false;
+        }
+        messages_.at(id).success_report_queued = true;
+    }
+    co_return true;
 }
 
 }  // namespace postrider::queue

@@ -98,6 +98,7 @@ private:
         rcpt_status status = rcpt_status::pending;
         std::uint32_t attempts = 0;
         bool in_flight = false;
+        bool delay_noticed = false;  // RFC 3461 DELAY notice sent (or no longer due): once per recipient
         std::string dsn_status, reason;  // last outcome
     };
     struct message_state {
@@ -105,6 +106,8 @@ private:
         std::vector<rcpt_state> rcpts;
         std::size_t in_flight = 0;
         bool finishing = false;
+        bool failure_report_queued = false;  // set once queued, so a retried finish() skips it
+        bool success_report_queued = false;
     };
     struct work_item {
         std::string id;
@@ -142,10 +145,20 @@ private:
     // finish - bounce failed recipients (if any and allowed), then remove the message (strand).
     boost::asio::awaitable<void> finish(std::string id);
     // bounce_for - the DSN input for a finished message, or nullopt when none is due (strand).
+    //              A failed message from <> yields a double bounce (or nothing, see docs).
     std::optional<bounce_input> bounce_for(const std::string& id);
-    // bounce_envelope - the envelope of a DSN from <> to sender.
-    static envelope bounce_envelope(const std::string& bid, const std::string& sender);
-    // queue_bounce - compose and commit the DSN for failed recipients; false if not queued.
+    // success_for - the NOTIFY=SUCCESS report input for a finished message, or nullopt (strand).
+    std::optional<bounce_input> success_for(const std::string& id);
+    // delay_for - the NOTIFY=DELAY report for one recipient deferred at now, or nullopt (strand).
+    std::optional<bounce_input> delay_for(const std::string& id, std::size_t rcpt, sys_time now);
+    // report_header - the fields every report about message id shares (strand).
+    bounce_input report_header(const std::string& id, report_kind kind) const;
+    // bounce_envelope - the envelope of a DSN from <> to rcpt.
+    static envelope bounce_envelope(const std::string& bid, const std::string& rcpt, bool double_bounce);
+    // queue_report - read the original, compose and commit the report; false if not queued.
+    boost::asio::awaitable<bool> queue_report(std::string id, bounce_input in);
+    // queue_bounce - the failure report (or double bounce) and the success report of a
+    //                finished message, each at most once; false if one could not be queued.
     boost::asio::awaitable<bool> queue_bounce(std::string id);
 
     boost::asio::strand<boost::asio::any_io_executor> strand_;

@@ -400,3 +400,145 @@ TEST_CASE("kill -9 during a burst loses no acknowledged message", "[manager][cra
     INFO(acked.size() << " acknowledged before the kill");
     CHECK(missing == 0);
 }
+
+TEST_CASE("NOTIFY=SUCCESS: one success report to the sender, naming only the recipients that asked", "[manager][dsn]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    manager mgr(io.get_executor(), make_settings(t), table);
+    mgr.start();
+    auto m = make_message("alice@example.org", {"bob@example.org", "carol@example.org"});
+    m.recipients[0].notify = notify_success | notify_failure;
+    m.recipients[0].orcpt = "rfc822;Bob@Example.org";
+    auto from_null = make_message("", {"dave@example.org"});
+    from_null.recipients[0].notify = notify_success;  // never a report to <>
+    std::optional<commit_result> a, b;
+    submit_one(io, mgr, std::move(m), a);
+    submit_one(io, mgr, std::move(from_null), b);
+    REQUIRE(run_until(io, [&] { return a && b && mgr.queued() == 0 && maildir_new(t, "example.org", "alice").size() == 1; }));
+    run_until(io, [] { return false; }, 1s);
+    CHECK(maildir_new(t, "example.org", "bob").size() == 1);
+    CHECK(maildir_new(t, "example.org", "dave").size() == 1);
+    auto dsn = only_message(t, "example.org", "alice");  // exactly one report
+    CHECK(dsn.find("Return-Path: <>\n") == 0);
+    CHECK(dsn.find("Subject: Successful Mail Delivery Report\n") != std::string::npos);
+    CHECK(dsn.find("Original-Recipient: rfc822;Bob@Example.org\nFinal-Recipient: rfc822; bob@example.org\n"
+                   "Action: delivered\nStatus: 2.0.0\n") != std::string::npos);
+    CHECK(dsn.find("carol@example.org") == std::string::npos);
+    CHECK(mgr.queued() == 0);
+}
+
+TEST_CASE("NOTIFY=DELAY: one delay report per recipient after delay_warning, also across a restart", "[manager][dsn]")
+{
+    test::temp_dir t;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    auto s = make_settings(t);
+    s.backoff_first = 1s;
+    s.backoff_cap = 1s;
+    s.delay_warning = 2s;
+    auto delay_reports = [&] {
+        std::size_t n = 0;
+        for (const auto& f : maildir_new(t, "example.org", "alice"))
+            if (test::slurp(t.path() / "mail/example.org/alice/Maildir/new" / f).find("Action: delayed\n") != std::string::npos) ++n;
+        return n;
+    };
+    {
+        boost::asio::io_context io;
+        manager mgr(io.get_executor(), s, table);
+        mgr.start();
+        auto m = make_message("alice@example.org", {"far@remote.example", "failonly@remote.example", "never@remote.example"});
+        m.recipients[0].notify = notify_delay | notify_failure;
+        m.recipients[1].notify = notify_failure;  // explicit NOTIFY without DELAY: no delay report
+        m.recipients[2].notify = notify_never;
+        auto from_null = make_message("", {"x@remote.example"});  // never a report to <>
+        std::optional<commit_result> a, b;
+        submit_one(io, mgr, std::move(m), a);
+        submit_one(io, mgr, std::move(from_null), b);
+        REQUIRE(run_until(io, [&] { return a && b && delay_reports() == 1; }));
+        run_until(io, [] { return false; }, 3s);  // several more deferrals: still one report
+        CHECK(delay_reports() == 1);
+        CHECK(maildir_new(t, "example.org", "alice").size() == 1);
+        auto dsn = only_message(t, "example.org", "alice");
+        CHECK(dsn.find("Subject: Delayed Mail (still being retried)\n") != std::string::npos);
+        CHECK(dsn.find("Final-Recipient: rfc822; far@remote.example\nAction: delayed\nStatus: 4.4.1\n") != std::string::npos);
+        CHECK(dsn.find("Will-Retry-Until: ") != std::string::npos);
+        CHECK(dsn.find("failonly@") == std::string::npos);
+        CHECK(dsn.find("never@") == std::string::npos);
+        CHECK(mgr.queued() == 2);
+    }
+    // Second life: the journal shows the warning was due and sent; no second report.
+    boost::asio::io_context io;
+    manager mgr(io.get_executor(), s, table);
+    mgr.start();
+    run_until(io, [] { return false; }, 3s);
+    CHECK(delay_reports() == 1);
+    CHECK(mgr.queued() == 2);
+}
+
+TEST_CASE("delay_warning 0 disables delay reports", "[manager][dsn]")
+{
+    test::temp_dir t;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    auto s = make_settings(t);
+    s.backoff_first = 1s;
+    s.backoff_cap = 1s;
+    s.delay_warning = 0s;
+    boost::asio::io_context io;
+    manager mgr(io.get_executor(), s, table);
+    mgr.start();
+    auto m = make_message("alice@example.org", {"far@remote.example"});
+    m.recipients[0].notify = notify_delay;
+    std::optional<commit_result> a;
+    submit_one(io, mgr, std::move(m), a);
+    run_until(io, [] { return false; }, 3s);
+    REQUIRE(a);
+    CHECK(maildir_new(t, "example.org", "alice").empty());
+}
+
+TEST_CASE("an undeliverable bounce goes to double_bounce_recipient; a failed double bounce is only logged", "[manager][dsn]")
+{
+    test::temp_dir t;
+    // alice and postmaster exist; ghost does not.
+    auto parsed = local::parse_mailbox_table("alice@example.org example.org/alice/Maildir\n"
+                                             "postmaster@example.org example.org/postmaster/Maildir\n");
+    REQUIRE(parsed.errors.empty());
+    auto s = make_settings(t);
+    SECTION("to the configured recipient, with the whole bounce attached")
+    {
+        s.double_bounce_recipient = "postmaster@example.org";
+        boost::asio::io_context io;
+        manager mgr(io.get_executor(), s, parsed.table);
+        mgr.start();
+        std::optional<commit_result> a;
+        // ghost sends to nobody: nobody fails, the bounce to ghost fails: a double bounce.
+        submit_one(io, mgr, make_message("ghost@example.org", {"nobody@example.org"}), a);
+        REQUIRE(run_until(io, [&] { return a && mgr.queued() == 0 && maildir_new(t, "example.org", "postmaster").size() == 1; }));
+        run_until(io, [] { return false; }, 1s);
+        auto dsn = only_message(t, "example.org", "postmaster");
+        CHECK(dsn.find("Return-Path: <>\n") == 0);
+        CHECK(dsn.find("To: <postmaster@example.org>\n") != std::string::npos);
+        CHECK(dsn.find("Subject: Postmaster Copy: Undelivered Mail\n") != std::string::npos);
+        CHECK(dsn.find("Final-Recipient: rfc822; ghost@example.org\nAction: failed\nStatus: 5.1.1\n") != std::string::npos);
+        // The failed bounce itself is attached in full (it names the original recipient).
+        CHECK(dsn.find("Content-Type: message/rfc822\n\n") != std::string::npos);
+        CHECK(dsn.find("Final-Recipient: rfc822; nobody@example.org") != std::string::npos);
+        CHECK(mgr.queued() == 0);
+        CHECK(files_in(t.path() / "queue/env").empty());
+    }
+    SECTION("a double bounce that fails too: logged and dropped, no loop")
+    {
+        s.double_bounce_recipient = "nosuchadmin@example.org";
+        boost::asio::io_context io;
+        manager mgr(io.get_executor(), s, parsed.table);
+        mgr.start();
+        std::optional<commit_result> a;
+        submit_one(io, mgr, make_message("ghost@example.org", {"nobody@example.org"}), a);
+        REQUIRE(run_until(io, [&] { return a && mgr.queued() == 0 && mgr.idle(); }));
+        run_until(io, [] { return false; }, 1s);
+        CHECK(mgr.queued() == 0);
+        CHECK(files_in(t.path() / "queue/env").empty());
+        CHECK(maildir_new(t, "example.org", "postmaster").empty());
+        CHECK(maildir_new(t, "example.org", "alice").empty());
+    }
+}
