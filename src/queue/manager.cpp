@@ -12,6 +12,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <exception>
 #include <stdexcept>
@@ -278,6 +280,10 @@ void manager::dispatch()
         }
         auto& r = it->second.rcpts[w.rcpt];
         if (r.status != rcpt_status::pending || r.in_flight) continue;
+        if (is_remote(it->second, w.rcpt)) {
+            start_remote(w.id, w.rcpt);  // not bounded by local_concurrency: the pool has its own limits
+            continue;
+        }
         r.in_flight = true;
         ++it->second.in_flight;
         ++active_;
@@ -334,7 +340,7 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
     co_return r;
 }
 
-boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, attempt_result r)
+boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, attempt_result r, bool remote)
 {
     auto now = system_clock::now();
     auto& m = messages_.at(id);
@@ -378,7 +384,10 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
               core::escape(o.reason));
     r2.in_flight = false;
     --m2.in_flight;
-    --active_;
+    if (remote)
+        --remote_active_;
+    else
+        --active_;
     if (next) schedule_at(id, rcpt, *next);
     maybe_finish(id);
     dispatch();
@@ -541,6 +550,87 @@ boost::asio::awaitable<bool> manager::queue_bounce(std::string id)
         messages_.at(id).success_report_queued = true;
     }
     co_return true;
+}
+
+bool manager::is_remote(const message_state& m, std::size_t rcpt) const
+{
+    return s_.remote && !table_.is_local_domain(split_address(m.env.recipients[rcpt].address).second);
+}
+
+void manager::start_remote(const std::string& id, std::size_t rcpt)
+{
+    auto& m = messages_.at(id);
+    std::string domain = split_address(m.env.recipients[rcpt].address).second;
+    for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // Every ready recipient of this message in the same domain rides in one SMTP transaction
+    // (each keeps its own retry schedule: recipients waiting for a later time stay out).
+    auto same = [&](std::size_t i) {
+        auto d = split_address(m.env.recipients[i].address).second;
+        return d.size() == domain.size() &&
+               std::equal(d.begin(), d.end(), domain.begin(), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) == b;
+               });
+    };
+    std::vector<std::size_t> batch{rcpt};
+    std::erase_if(ready_, [&](const work_item& w) {
+        if (w.id != id || w.rcpt == finish_marker) return false;
+        if (w.rcpt == rcpt) return true;  // a duplicate entry for the recipient being started
+        const auto& r = m.rcpts[w.rcpt];
+        if (r.status != rcpt_status::pending || r.in_flight || !same(w.rcpt)) return false;
+        if (std::find(batch.begin(), batch.end(), w.rcpt) == batch.end()) batch.push_back(w.rcpt);
+        return true;
+    });
+    for (auto i : batch) {
+        m.rcpts[i].in_flight = true;
+        ++m.in_flight;
+        ++remote_active_;
+    }
+    spawn(attempt_remote(id, std::move(batch)), id);
+}
+
+boost::asio::awaitable<std::optional<std::string>> manager::read_content(std::string id)
+{
+    std::string content;
+    store& st = *store_;
+    std::vector<disk_worker::phase> phases;
+    phases.push_back([&st, &id, &content] { return st.read_message(id, content); });
+    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, false)) {
+        log::warn("{}: cannot read message for remote delivery error=\"{}\"", id, core::escape(ec.message()));
+        co_return std::nullopt;
+    }
+    co_return content;
+}
+
+boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector<std::size_t> rcpts)
+{
+    remote_batch b;
+    {
+        const auto& m = messages_.at(id);
+        b.queue_id = id;
+        b.sender = m.env.sender;
+        b.domain = split_address(m.env.recipients[rcpts.front()].address).second;
+        for (auto i : rcpts) {
+            const auto& er = m.env.recipients[i];
+            b.recipients.push_back({er.address, er.orcpt, er.notify});
+        }
+        b.size = m.env.message_size;
+        b.body_8bit = m.env.body_8bit;
+        b.smtputf8 = m.env.smtputf8;
+        b.ret_full = m.env.ret_full;
+        b.envid = m.env.envid;
+        b.load = [this, id] { return read_content(id); };  // not a coroutine lambda: no dangling captures
+    }
+    std::vector<remote_outcome> out = co_await s_.remote->deliver(std::move(b));
+    for (std::size_t k = 0; k < rcpts.size(); ++k) {
+        attempt_result r;
+        if (k < out.size()) {
+            r = {out[k].kind, std::move(out[k].status), std::move(out[k].reason), std::move(out[k].relay)};
+        } else {  // a transport bug: never lose the recipient
+            r = {outcome_kind::deferred, "4.3.0", "remote transport returned no outcome", "none"};
+        }
+        // Each record awaits its own journal append; spawned together they share one group flush.
+        spawn(record(id, rcpts[k], std::move(r), true), id);
+    }
 }
 
 }  // namespace postrider::queue

@@ -24,6 +24,7 @@
 #include "queue/disk_worker.hpp"
 #include "queue/queue_id.hpp"
 #include "queue/record.hpp"
+#include "queue/remote.hpp"
 #include "queue/schedule.hpp"
 #include "queue/store.hpp"
 #include "queue/submission.hpp"
@@ -49,6 +50,9 @@ struct settings {
     std::filesystem::path mail_root;  // maildir paths from the mailbox table are relative to it
     std::string hostname;             // maildir file names, bounce From:/Reporting-MTA
     std::size_t local_concurrency = 10;
+    // remote - SMTP delivery for non-local domains (outbound::pool); nullptr: such recipients
+    //          are deferred with "remote delivery not available". Must outlive the manager.
+    remote_transport* remote = nullptr;
     std::chrono::seconds max_lifetime{5 * 24 * 3600};  // then the recipient bounces
     std::chrono::seconds backoff_first{300};           // first retry delay, doubling ...
     std::chrono::seconds backoff_cap{3600};            // ... up to this
@@ -88,7 +92,7 @@ public:
     // idle - no delivery attempt, bounce or removal in flight (deferred messages
     //        waiting for their timer do not count): safe to stop the io_context.
     //        Call from the io_context's thread (single-threaded io_context).
-    bool idle() const { return active_ == 0 && finishing_ == 0; }
+    bool idle() const { return active_ == 0 && finishing_ == 0 && remote_active_ == 0; }
     // queued - number of messages in the in-memory index (same caveat as idle()).
     std::size_t queued() const { return messages_.size(); }
 
@@ -139,7 +143,16 @@ private:
     boost::asio::awaitable<attempt_result> deliver_local(std::string id, std::string sender,
                                                          std::string address);
     // record - journal and apply one attempt's outcome (strand).
-    boost::asio::awaitable<void> record(std::string id, std::size_t rcpt, attempt_result r);
+    // remote=true releases a remote recipient's count instead of a local delivery slot.
+    boost::asio::awaitable<void> record(std::string id, std::size_t rcpt, attempt_result r, bool remote = false);
+    // is_remote - the recipient's domain is not local and a remote transport exists (strand).
+    bool is_remote(const message_state& m, std::size_t rcpt) const;
+    // start_remote - batch rcpt with the other ready recipients of the message in the same domain (strand).
+    void start_remote(const std::string& id, std::size_t rcpt);
+    // attempt_remote - hand one batch to the remote transport, then journal each outcome (strand).
+    boost::asio::awaitable<void> attempt_remote(std::string id, std::vector<std::size_t> rcpts);
+    // read_content - the message bytes for the remote transport (nullopt on a disk error).
+    boost::asio::awaitable<std::optional<std::string>> read_content(std::string id);
     // maybe_finish - when no recipient is pending or in flight, finish the message (strand).
     void maybe_finish(const std::string& id);
     // finish - bounce failed recipients (if any and allowed), then remove the message (strand).
@@ -175,6 +188,7 @@ private:
     std::multimap<sys_time, work_item> due_;
     std::deque<work_item> ready_;
     std::size_t active_ = 0;     // delivery attempts in flight
+    std::size_t remote_active_ = 0;  // remote recipients handed to the transport (not counted in active_)
     std::size_t finishing_ = 0;  // finish() tasks in flight
     bool stopped_ = false;
     std::uint64_t maildir_seq_ = 0;

@@ -1,0 +1,344 @@
+// outbound/pool.cpp: remote delivery (see pool.hpp; design in docs/remote-delivery.md).
+#include "outbound/pool.hpp"
+
+#include "core/escape.hpp"
+#include "log/log.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <openssl/ssl.h>
+
+#include <exception>
+
+namespace postrider::outbound {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using queue::outcome_kind;
+using queue::remote_outcome;
+
+namespace {
+
+// endpoint_key - "127.0.0.5:25" / "[::1]:25": downed-host and idle-cache key.
+std::string endpoint_key(const asio::ip::tcp::endpoint& ep)
+{
+    auto a = ep.address().to_string();
+    return (ep.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(ep.port());
+}
+
+// every - the same outcome for n recipients.
+std::vector<remote_outcome> every(std::size_t n, const remote_outcome& o) { return std::vector<remote_outcome>(n, o); }
+
+// make_tls_context - TLS 1.2+, no verification: opportunistic STARTTLS (RFC 3207 4.1 allows it; RFC 7435).
+asio::ssl::context make_tls_context()
+{
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    ctx.set_verify_mode(asio::ssl::verify_none);
+    return ctx;
+}
+
+}  // namespace
+
+// One delivery's progress: which recipients are still undecided, and why the last try failed.
+struct pool::batch_state {
+    const queue::remote_batch& batch;
+    std::vector<remote_outcome> out;
+    std::vector<bool> decided;
+    std::optional<std::string> body;  // dot-stuffed, loaded on first use
+    bool load_failed = false;
+    std::string last_error = "no MX host could be reached";
+
+    std::size_t undecided() const
+    {
+        std::size_t n = 0;
+        for (bool d : decided) n += d ? 0 : 1;
+        return n;
+    }
+};
+
+pool::pool(asio::any_io_executor ex, dns::resolver& resolver, pool_settings s)
+    : ex_(ex), resolver_(resolver), s_(std::move(s)), tls_(make_tls_context()),
+      limiter_(std::make_shared<limiter>(ex, s_.concurrency, s_.destination_concurrency)), sweep_timer_(ex),
+      rng_(std::random_device{}())
+{
+}
+
+pool::~pool() = default;
+
+void pool::stop()
+{
+    stopped_ = true;
+    limiter_->stop();
+    for (auto& [key, list] : idle_)
+        for (auto& ic : list) close_later(std::move(ic.client));
+    idle_.clear();
+    sweep_timer_.cancel();
+    sweeping_ = false;
+}
+
+std::size_t pool::idle_connections() const noexcept
+{
+    std::size_t n = 0;
+    for (const auto& [key, list] : idle_) n += list.size();
+    return n;
+}
+
+asio::awaitable<std::vector<remote_outcome>> pool::deliver(queue::remote_batch batch)
+{
+    const std::size_t n = batch.recipients.size();
+    const std::string dest = s_.relayhost ? "relayhost" : batch.domain;
+    auto slot = co_await limiter_->acquire(dest);
+    if (!slot) co_return every(n, {outcome_kind::deferred, "4.3.2", "remote delivery is shutting down", "none"});
+
+    auto where = co_await route(batch.domain);
+    if (where.failure) co_return every(n, *where.failure);
+
+    batch_state st{batch, std::vector<remote_outcome>(n), std::vector<bool>(n, false), {}, false, {}};
+    st.last_error = "no MX host could be reached";
+    std::size_t attempts = 0;
+    for (const auto& t : where.hosts) {
+        std::string error;
+        auto eps = co_await endpoints(t, error);
+        if (eps.empty()) st.last_error = error;
+        for (const auto& ep : eps) {
+            if (st.undecided() == 0 || st.load_failed || attempts >= s_.max_addresses) break;
+            ++attempts;
+            co_await try_endpoint(st, t, ep);
+        }
+        if (st.undecided() == 0 || st.load_failed || attempts >= s_.max_addresses) break;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+        if (!st.decided[i]) st.out[i] = {outcome_kind::deferred, "4.4.1", st.last_error, "none"};
+    co_return std::move(st.out);
+}
+
+asio::awaitable<pool::targets> pool::route(const std::string& domain)
+{
+    targets out;
+    if (s_.relayhost && !s_.relayhost->mx_lookup) {
+        out.hosts.push_back({s_.relayhost->host, s_.relayhost->port});
+        co_return out;
+    }
+    const std::string name = s_.relayhost ? s_.relayhost->host : domain;
+    const std::uint16_t port = s_.relayhost ? s_.relayhost->port : s_.port;
+    auto answer = co_await resolver_.mx(name);
+    dns::mx_plan plan;
+    if (!answer.ec) {
+        plan = dns::plan_mx(std::move(answer.records), [this](std::uint32_t k) {
+            return std::uniform_int_distribution<std::uint32_t>(0, k - 1)(rng_);
+        });
+    } else if (dns::is_no_data(answer.ec)) {
+        plan = dns::implicit_mx(name);  // RFC 5321 5.1: no MX, the domain itself
+    } else if (dns::is_permanent(answer.ec)) {
+        out.failure = {outcome_kind::failed, "5.1.2",
+                       "domain " + core::escape(name) + " not found: " + core::escape(answer.ec.message()), "none"};
+        co_return out;
+    } else {
+        out.failure = {outcome_kind::deferred, "4.4.3",
+                       "MX lookup for " + core::escape(name) + " failed: " + core::escape(answer.ec.message()), "none"};
+        co_return out;
+    }
+    if (plan.kind == dns::mx_kind::null_mx) {
+        // RFC 7505 4.2: a null MX means the domain accepts no mail; 5.1.10 per RFC 7505 4.2.
+        out.failure = {outcome_kind::failed, "5.1.10", "domain " + core::escape(name) + " accepts no mail (null MX)",
+                       "none"};
+        co_return out;
+    }
+    if (plan.kind == dns::mx_kind::no_hosts) {
+        out.failure = {outcome_kind::deferred, "4.4.3", "no usable MX host name for " + core::escape(name), "none"};
+        co_return out;
+    }
+    if (plan.hosts.size() > s_.max_mx_hosts) plan.hosts.resize(s_.max_mx_hosts);
+    for (auto& h : plan.hosts) out.hosts.push_back({std::move(h), port});
+    co_return out;
+}
+
+asio::awaitable<std::vector<asio::ip::tcp::endpoint>> pool::endpoints(const target& t, std::string& error)
+{
+    std::vector<asio::ip::tcp::endpoint> eps;
+    boost::system::error_code ec;
+    auto literal = asio::ip::make_address(t.host, ec);
+    if (!ec) {
+        eps.emplace_back(literal, t.port);
+        co_return eps;
+    }
+    auto a = co_await resolver_.addresses(t.host);
+    if (a.ec) {
+        error = "address lookup for " + core::escape(t.host) + " failed: " + core::escape(a.ec.message());
+        co_return eps;
+    }
+    for (const auto& addr : a.addresses) eps.emplace_back(addr, t.port);
+    co_return eps;
+}
+
+asio::awaitable<std::unique_ptr<smtp_client>> pool::connect(const target& t, asio::ip::tcp::endpoint ep,
+                                                            std::string& error)
+{
+    const std::string key = endpoint_key(ep);
+    for (auto it = idle_.find(key); it != idle_.end() && !it->second.empty();) {
+        auto c = std::move(it->second.back().client);
+        it->second.pop_back();
+        if (it->second.empty()) idle_.erase(it);
+        // RSET proves the cached connection still works before a new transaction rides on it.
+        if (co_await c->reset()) co_return c;
+        close_later(std::move(c));
+        it = idle_.find(key);
+    }
+    for (bool try_tls : {true, false}) {
+        auto c = std::make_unique<smtp_client>(ex_, tls_, s_.client);
+        auto r = co_await c->open(ep, t.host, try_tls);
+        if (r.status == open_status::ok) {
+            if (!c->tls().empty()) log::info("TLS connection established to {}: {}", c->relay(), c->tls());
+            co_return c;
+        }
+        error = r.reason;
+        close_later(std::move(c));
+        // Opportunistic TLS: a failed handshake is retried once in plaintext (as Postfix "may" does).
+        if (r.status != open_status::tls_failed) break;
+        log::info("{} (retrying without TLS)", error);
+    }
+    co_return nullptr;
+}
+
+asio::awaitable<void> pool::try_endpoint(batch_state& st, const target& t, asio::ip::tcp::endpoint ep)
+{
+    const std::string key = endpoint_key(ep);
+    if (is_down(key)) {
+        st.last_error = "host " + core::escape(t.host) + "[" + key + "] skipped: failed recently";
+        co_return;
+    }
+    std::string error;
+    auto c = co_await connect(t, ep, error);
+    if (!c) {
+        mark_down(key, error);
+        st.last_error = error;
+        co_return;
+    }
+    co_await run_transactions(st, *c);
+    if (c->usable() && !stopped_)
+        park(key, std::move(c));
+    else
+        close_later(std::move(c));
+}
+
+asio::awaitable<void> pool::run_transactions(batch_state& st, smtp_client& c)
+{
+    const auto& b = st.batch;
+    bool first = true;
+    while (st.undecided() > 0 && c.usable()) {
+        if (!first && !co_await c.reset()) break;
+        first = false;
+        if (!st.body) {
+            auto content = b.load ? co_await b.load() : std::nullopt;
+            if (!content) {
+                st.load_failed = true;
+                st.last_error = "queue file read error";
+                co_return;
+            }
+            st.body = dot_stuff(*content);
+        }
+        transaction t;
+        t.sender = b.sender;
+        t.options = {b.size, b.body_8bit, b.smtputf8, b.ret_full, b.envid};
+        t.body = &*st.body;
+        std::vector<std::size_t> index;
+        for (std::size_t i = 0; i < b.recipients.size() && index.size() < transaction_recipients; ++i)
+            if (!st.decided[i]) {
+                index.push_back(i);
+                t.recipients.push_back(b.recipients[i]);
+            }
+        auto res = co_await c.send(t);
+        for (std::size_t k = 0; k < index.size(); ++k) {
+            const auto& r = res.recipients[k];
+            auto& o = st.out[index[k]];
+            if (r.kind == rcpt_kind::undecided) {
+                st.last_error = r.reason;
+                // The server may have the message (lost after the final dot): retry later, not elsewhere now.
+                if (!res.body_sent) continue;
+                o = {outcome_kind::deferred, r.status, r.reason, c.relay()};
+            } else {
+                o = {r.kind == rcpt_kind::delivered   ? outcome_kind::delivered
+                     : r.kind == rcpt_kind::permanent ? outcome_kind::failed
+                                                      : outcome_kind::deferred,
+                     r.status, r.reason, c.relay()};
+            }
+            st.decided[index[k]] = true;
+        }
+    }
+}
+
+bool pool::is_down(const std::string& key)
+{
+    auto it = down_.find(key);
+    if (it == down_.end()) return false;
+    if (it->second <= steady::now()) {
+        down_.erase(it);
+        return false;
+    }
+    return true;
+}
+
+void pool::mark_down(const std::string& key, const std::string& why)
+{
+    if (s_.host_down_time.count() <= 0) return;
+    // Bounded: the map holds only addresses that failed within host_down_time.
+    std::erase_if(down_, [now = steady::now()](const auto& kv) { return kv.second <= now; });
+    down_[key] = steady::now() + s_.host_down_time;
+    log::info("remote host {} marked down for {}s: {}", key, s_.host_down_time.count(), why);
+}
+
+void pool::park(const std::string& key, std::unique_ptr<smtp_client> c)
+{
+    if (s_.idle_time.count() <= 0) return close_later(std::move(c));
+    idle_[key].push_back({std::move(c), steady::now()});
+    if (sweeping_) return;
+    sweeping_ = true;
+    sweep_timer_.expires_after(std::chrono::seconds(1));
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;  // cancelled (stop, or the pool is going away): do not touch *this
+        sweeping_ = false;
+        sweep();
+    });
+}
+
+void pool::sweep()
+{
+    const auto limit = steady::now() - s_.idle_time;
+    for (auto it = idle_.begin(); it != idle_.end();) {
+        auto& list = it->second;
+        for (auto& ic : list)
+            if (ic.since <= limit) close_later(std::move(ic.client));
+        std::erase_if(list, [](const idle_connection& ic) { return !ic.client; });
+        it = list.empty() ? idle_.erase(it) : std::next(it);
+    }
+    if (idle_.empty() || stopped_) return;
+    sweeping_ = true;
+    sweep_timer_.expires_after(std::chrono::seconds(1));
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;  // cancelled (stop, or the pool is going away): do not touch *this
+        sweeping_ = false;
+        sweep();
+    });
+}
+
+void pool::close_later(std::unique_ptr<smtp_client> c)
+{
+    if (!c) return;
+    std::shared_ptr<smtp_client> owned(std::move(c));
+    asio::co_spawn(
+        ex_, [owned]() -> asio::awaitable<void> { co_await owned->quit(); },
+        [](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                log::error("closing a remote connection failed: {}", core::escape(x.what()));
+            }
+        });
+}
+
+}  // namespace postrider::outbound

@@ -1,0 +1,110 @@
+// outbound/pool.hpp: remote delivery: routing, MX resolution, concurrency, connection reuse.
+//
+// Owns: the remote_transport the queue manager hands batches to; the global and
+//       per-destination limits (limiter.hpp); a cache of idle connections per
+//       remote address (closed after idle_time); the downed-host memory (an
+//       address that refused, timed out or failed the greeting is skipped for
+//       host_down_time).
+// Trust: DNS answers and server replies are UNTRUSTED (see resolver.hpp,
+//        client.hpp); only escaped text reaches outcomes and logs.
+// Threads: one executor (single-threaded io_context). deliver() may be awaited
+//        from a strand of that io_context.
+// Lifetime: the resolver and the ssl context must outlive the pool; the pool must
+//        outlive every deliver() it started (stop the io_context first).
+// See also: docs/remote-delivery.md, queue/remote.hpp (the contract).
+#pragma once
+
+#include "dns/resolver.hpp"
+#include "outbound/client.hpp"
+#include "outbound/limiter.hpp"
+#include "outbound/route.hpp"
+#include "queue/remote.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace postrider::outbound {
+
+struct pool_settings {
+    client_settings client;
+    std::size_t concurrency = 20;             // deliveries (connections) at once, all destinations
+    std::size_t destination_concurrency = 5;  // ... to one destination domain (or the relayhost)
+    std::uint16_t port = 25;                  // remote SMTP port (tests use free loopback ports)
+    std::optional<nexthop> relayhost;         // all remote mail goes here (no per-domain MX)
+    std::chrono::seconds host_down_time{300}; // skip an address this long after it failed
+    std::chrono::seconds idle_time{5};        // keep an idle connection this long for reuse
+    std::size_t max_mx_hosts = 5;             // Postfix smtp_mx_address_limit-like bound
+    std::size_t max_addresses = 10;           // connection attempts per delivery
+};
+
+class pool final : public queue::remote_transport {
+public:
+    pool(boost::asio::any_io_executor ex, dns::resolver& resolver, pool_settings s);
+    ~pool() override;
+
+    // deliver - route, resolve, connect (or reuse), one transaction per 100 recipients.
+    boost::asio::awaitable<std::vector<queue::remote_outcome>> deliver(queue::remote_batch batch) override;
+    // stop - abandon waits for slots (those recipients are deferred) and close idle connections.
+    void stop();
+
+    std::size_t active() const noexcept { return limiter_->active(); }
+    std::size_t idle_connections() const noexcept;
+
+private:
+    struct target {
+        std::string host;  // MX host name (or the literal address)
+        std::uint16_t port = 25;
+    };
+    struct targets {
+        std::vector<target> hosts;
+        std::optional<queue::remote_outcome> failure;  // DNS said no (applies to every recipient)
+    };
+    struct idle_connection {
+        std::unique_ptr<smtp_client> client;
+        std::chrono::steady_clock::time_point since;
+    };
+    struct batch_state;
+
+    // route - the hosts to try for a batch, or the DNS failure that decides it.
+    boost::asio::awaitable<targets> route(const std::string& domain);
+    // endpoints - the addresses of one target (literal, or A/AAAA); sets error when none.
+    boost::asio::awaitable<std::vector<boost::asio::ip::tcp::endpoint>> endpoints(const target& t, std::string& error);
+    // try_endpoint - deliver the undecided recipients through one address; false: address failed.
+    boost::asio::awaitable<void> try_endpoint(batch_state& st, const target& t, boost::asio::ip::tcp::endpoint ep);
+    // connect - a cached connection (after RSET) or a new one (TLS first, plaintext if TLS fails).
+    boost::asio::awaitable<std::unique_ptr<smtp_client>> connect(const target& t, boost::asio::ip::tcp::endpoint ep,
+                                                                 std::string& error);
+    // run_transactions - send the undecided recipients through c in chunks of 100.
+    boost::asio::awaitable<void> run_transactions(batch_state& st, smtp_client& c);
+    // is_down / mark_down - downed-host memory keyed by "address:port".
+    bool is_down(const std::string& key);
+    void mark_down(const std::string& key, const std::string& why);
+    // park - keep a usable connection for reuse; start the idle sweep.
+    void park(const std::string& key, std::unique_ptr<smtp_client> c);
+    // sweep - close connections idle longer than idle_time (timer-driven).
+    void sweep();
+    // close_later - QUIT and close a connection in its own coroutine.
+    void close_later(std::unique_ptr<smtp_client> c);
+
+    boost::asio::any_io_executor ex_;
+    dns::resolver& resolver_;
+    pool_settings s_;
+    boost::asio::ssl::context tls_;
+    std::shared_ptr<limiter> limiter_;
+    std::map<std::string, std::chrono::steady_clock::time_point> down_;
+    std::map<std::string, std::vector<idle_connection>> idle_;
+    boost::asio::steady_timer sweep_timer_;
+    bool sweeping_ = false;
+    bool stopped_ = false;
+    std::mt19937 rng_;
+};
+
+}  // namespace postrider::outbound
