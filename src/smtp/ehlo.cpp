@@ -15,6 +15,8 @@ reply make_ehlo_reply(std::string_view hostname, std::uint64_t max_message_size)
     r.lines.emplace_back("ENHANCEDSTATUSCODES");
     r.lines.emplace_back("SMTPUTF8");
     r.lines.emplace_back("CHUNKING");
+    // RFC 3461: NOTIFY/ORCPT on RCPT and RET/ENVID on MAIL are parsed, queued and honoured.
+    r.lines.emplace_back("DSN");
     // HOOK(STARTTLS/AUTH): advertise "STARTTLS" here when the session has a TLS
     // context and the stream is not yet encrypted, and "AUTH <mechs>" only once
     // it is (never offer plaintext AUTH). Both need the engine to stop

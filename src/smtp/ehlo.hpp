@@ -4,7 +4,7 @@
 // Trust: built from configuration only (hostname, size limit); no peer text.
 // Standards: RFC 5321 4.1.1.1 (EHLO reply), 2920 (PIPELINING), 1870 (SIZE),
 //            6152 (8BITMIME), 2034 (ENHANCEDSTATUSCODES), 6531 (SMTPUTF8),
-//            3030 (CHUNKING).
+//            3030 (CHUNKING), 3461 (DSN).
 // See also: server_engine.cpp (STARTTLS/AUTH hook), docs/smtp.md.
 #pragma once
 

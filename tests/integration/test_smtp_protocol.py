@@ -45,7 +45,7 @@ class Protocol(unittest.TestCase):
         code, lines = c.cmd("EHLO client.example")
         self.assertEqual(code, "250")
         keywords = {l[4:].split()[0].upper() for l in lines[1:]}
-        for kw in ("PIPELINING", "8BITMIME", "SIZE", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING"):
+        for kw in ("PIPELINING", "8BITMIME", "SIZE", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", "DSN"):
             self.assertIn(kw, keywords)
         self.assertTrue(any(l[4:] == "SIZE 65536" for l in lines), lines)
 
