@@ -67,12 +67,15 @@ class LocalDelivery(unittest.TestCase):
             self.assertEqual(os.stat(files[0]).st_mode & 0o777, 0o600)
         wait_until(lambda: not self.d.queue_files(), what="the queue to empty")
 
-    def test_dovecot_reads_the_maildir(self):
-        with smtplib.SMTP("127.0.0.1", self.d.port, timeout=10) as s:
-            s.sendmail("sender@example.com", ["bob@example.org"],
-                       b"Subject: for dovecot\r\nMessage-ID: <dv@test>\r\n\r\nimap body\r\n")
-        rel = "example.org/bob/Maildir"
-        wait_until(lambda: any(b"<dv@test>" in open(f, "rb").read() for f in self.new_files(rel)), what="delivery")
+    # Bodies that stress the paper path: 8-bit UTF-8, dot-stuffing, a 5,000-octet line.
+    BODIES = {
+        "dv-utf8@test": "Grüße aus Köln: ½ € — 日本語のテキスト\r\nzweite Zeile ✓\r\n".encode("utf-8"),
+        "dv-dots@test": b".\r\n..\r\n.starts with a dot\r\n..starts with two dots\r\n...three\r\nend\r\n",
+        "dv-long@test": b"L" * 5000 + b"\r\nshort after long\r\n",
+    }
+
+    def start_dovecot(self, rel):
+        """A throwaway Dovecot on a copy of the maildir at rel; returns its config path."""
         # Dovecot refuses to access mail as root: hand a copy of the delivered maildir to nobody.
         dv = tempfile.mkdtemp(prefix="postrider-dovecot-")
         self.addCleanup(shutil.rmtree, dv, True)
@@ -104,11 +107,42 @@ passdb {{
         dovecot = start_peer(["dovecot", "-F", "-c", conf])
         self.addCleanup(stop_process, dovecot)
         wait_until(lambda: os.path.exists(os.path.join(dv, "run", "auth-userdb")), what="dovecot auth socket")
+        return conf
+
+    def doveadm_body(self, conf, message_id):
+        """The body of one message as Dovecot returns it (doveadm fetch body, raw bytes)."""
+        out = subprocess.run(["doveadm", "-c", conf, "fetch", "-u", "bob", "body", "mailbox", "INBOX",
+                              "header", "Message-ID", message_id], capture_output=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertTrue(out.stdout.startswith(b"body:\n"), out.stdout[:200])
+        return out.stdout[len(b"body:\n"):]
+
+    def test_dovecot_reads_the_maildir(self):
+        with smtplib.SMTP("127.0.0.1", self.d.port, timeout=10) as s:
+            s.sendmail("sender@example.com", ["bob@example.org"],
+                       b"Subject: for dovecot\r\nMessage-ID: <dv@test>\r\n\r\nimap body\r\n")
+            for mid, body in self.BODIES.items():
+                head = f"Subject: {mid}\r\nMessage-ID: <{mid}>\r\nMIME-Version: 1.0\r\n" \
+                       "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                # smtplib dot-stuffs the lines starting with "." itself (RFC 5321 4.5.2).
+                s.sendmail("sender@example.com", ["bob@example.org"], head.encode() + body,
+                           mail_options=["BODY=8BITMIME"])
+        rel = "example.org/bob/Maildir"
+        wanted = [b"<dv@test>"] + [f"<{m}>".encode() for m in self.BODIES]
+        wait_until(lambda: all(any(w in open(f, "rb").read() for f in self.new_files(rel)) for w in wanted),
+                   what="delivery")
+        conf = self.start_dovecot(rel)
         out = subprocess.run(["doveadm", "-c", conf, "fetch", "-u", "bob", "hdr.subject body", "mailbox", "INBOX",
                               "header", "Message-ID", "dv@test"], capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("hdr.subject: for dovecot", out.stdout)
         self.assertIn("imap body", out.stdout)
+        # Byte for byte: the maildir convention is LF line ends (docs/queue-format.md), so
+        # what was sent with CRLF must come back with LF, every other octet unchanged.
+        for mid, body in self.BODIES.items():
+            with self.subTest(message=mid):
+                got = self.doveadm_body(conf, mid)
+                self.assertEqual(got, body.replace(b"\r\n", b"\n"))
 
 
 if __name__ == "__main__":
