@@ -10,12 +10,14 @@
 #include <csignal>
 #include <stdexcept>
 
+#include "dns/resolver.hpp"
 #include "inbound/server.hpp"
 #include "inbound/table_policy.hpp"
 #include "local/mailbox_table.hpp"
 #include "local/mailbox_table_file.hpp"
 #include "log/log.hpp"
 #include "net/endpoint.hpp"
+#include "outbound/pool.hpp"
 #include "queue/manager.hpp"
 
 namespace postrider::app {
@@ -61,6 +63,32 @@ queue::settings queue_settings_from(const config::settings& s, const std::string
     return q;
 }
 
+dns::resolver_settings resolver_settings_from(const config::settings& s)
+{
+    dns::resolver_settings r;
+    r.servers = s.dns_servers;
+    return r;
+}
+
+outbound::pool_settings pool_settings_from(const config::settings& s, const std::string& hostname)
+{
+    outbound::pool_settings p;
+    p.client.helo_name = hostname;
+    p.client.connect_timeout = s.remote_connect_timeout;
+    p.client.command_timeout = s.remote_command_timeout;
+    p.client.data_timeout = s.remote_data_timeout;
+    p.concurrency = s.remote_concurrency;
+    p.destination_concurrency = s.remote_destination_concurrency;
+    p.port = static_cast<std::uint16_t>(s.remote_smtp_port);
+    p.host_down_time = s.remote_host_down_time;
+    p.idle_time = s.remote_idle_time;
+    if (!s.relayhost.empty()) {
+        p.relayhost = outbound::parse_nexthop(s.relayhost, p.port);
+        if (!p.relayhost) throw std::runtime_error("relayhost: bad value " + s.relayhost);
+    }
+    return p;
+}
+
 // finish - after a stop request: exit the loop once sessions and deliveries are done, or at the grace limit.
 void finish(asio::io_context& io, asio::steady_timer& poll, inbound::server& server, queue::manager& queue,
             std::chrono::steady_clock::time_point limit)
@@ -79,13 +107,14 @@ void finish(asio::io_context& io, asio::steady_timer& poll, inbound::server& ser
 
 // watch_signals - SIGTERM/SIGINT: stop accepting, let sessions and deliveries finish, then stop.
 void watch_signals(asio::io_context& io, asio::signal_set& signals, asio::steady_timer& poll,
-                   inbound::server& server, queue::manager& queue)
+                   inbound::server& server, queue::manager& queue, outbound::pool& remote)
 {
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         log::info("signal {} received: stopping", signo);
         server.stop();
         queue.stop();
+        remote.stop();  // waiting remote batches are deferred; idle connections get QUIT
         finish(io, poll, server, queue, std::chrono::steady_clock::now() + stop_grace);
     });
 }
@@ -101,10 +130,15 @@ int serve(const config::settings& s)
     asio::io_context io(1);
     const auto table = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
                                                : local::load_mailbox_table(s.mailbox_table, s.local_domains);
-    queue::manager queue(io.get_executor(), queue_settings_from(s, hostname), table);
+    // The resolver and the pool outlive the manager that calls them (declared first).
+    dns::resolver resolver(io.get_executor(), resolver_settings_from(s));
+    outbound::pool remote(io.get_executor(), resolver, pool_settings_from(s, hostname));
+    auto qs = queue_settings_from(s, hostname);
+    qs.remote = &remote;
+    queue::manager queue(io.get_executor(), std::move(qs), table);
     queue.start();
 
-    inbound::table_policy policy(table);
+    inbound::table_policy policy(table, s.relay_domains);
     inbound::server server(io.get_executor(), session_config_from(s, hostname),
                            {s.max_sessions, s.max_sessions_per_ip}, policy, queue);
     for (const auto& where : s.listen) {
@@ -116,7 +150,7 @@ int serve(const config::settings& s)
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     asio::steady_timer poll(io);
-    watch_signals(io, signals, poll, server, queue);
+    watch_signals(io, signals, poll, server, queue, remote);
     log::info("postrider started hostname={} queue_dir={} mail_root={}", hostname, s.queue_dir, s.mail_root);
     io.run();
     log::info("postrider stopped");

@@ -1,5 +1,6 @@
 #include "config/settings.hpp"
 
+#include <cctype>
 #include <string_view>
 
 namespace postrider::config {
@@ -29,6 +30,36 @@ bool valid_address(std::string_view s)
     if (at == std::string_view::npos || at == 0 || at + 1 == s.size() || s.size() > 254) return false;
     for (unsigned char c : s)
         if (c <= ' ' || c == 0x7f || c == '<' || c == '>') return false;
+    return true;
+}
+
+// valid_nexthop - Postfix relayhost syntax: host, host:port, [host], [host]:port (port 1-65535).
+bool valid_nexthop(std::string_view s)
+{
+    if (s.empty()) return false;
+    std::string_view host = s, port;
+    if (s.front() == '[') {
+        auto close = s.find(']');
+        if (close == std::string_view::npos || close == 1) return false;
+        host = s.substr(1, close - 1);
+        if (close + 1 < s.size()) {
+            if (s[close + 1] != ':') return false;
+            port = s.substr(close + 2);
+            if (port.empty()) return false;
+        }
+    } else if (auto colon = s.rfind(':'); colon != std::string_view::npos) {
+        host = s.substr(0, colon);
+        port = s.substr(colon + 1);
+        if (port.empty() || host.empty()) return false;
+    }
+    unsigned value = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9' || port.size() > 5) return false;
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (!port.empty() && (value == 0 || value > 65535)) return false;
+    for (char c : host)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == ':')) return false;
     return true;
 }
 
@@ -64,6 +95,19 @@ std::vector<std::string> validate(const settings& s)
     if (s.delay_warning_time.count() < 0) errors.push_back("delay_warning_time: must not be negative");
     if (!s.double_bounce_recipient.empty() && !valid_address(s.double_bounce_recipient))
         errors.push_back("double_bounce_recipient: must be empty or an address local@domain");
+    if (s.remote_smtp_port == 0 || s.remote_smtp_port > 65535) errors.push_back("remote_smtp_port: must be between 1 and 65535");
+    if (s.remote_concurrency < 1 || s.remote_concurrency > 100000)
+        errors.push_back("remote_concurrency: must be between 1 and 100000");
+    if (s.remote_destination_concurrency < 1 || s.remote_destination_concurrency > s.remote_concurrency)
+        errors.push_back("remote_destination_concurrency: must be between 1 and remote_concurrency");
+    if (s.remote_connect_timeout.count() < 1 || s.remote_command_timeout.count() < 1 ||
+        s.remote_data_timeout.count() < 1)
+        errors.push_back("remote_*_timeout: must be at least 1 second");
+    for (const auto& d : s.dns_servers)
+        if (!valid_listen(d) || d.ends_with(":0"))
+            errors.push_back("dns_servers: '" + d + "' is not ip:port or [ipv6]:port");
+    if (!s.relayhost.empty() && !valid_nexthop(s.relayhost))
+        errors.push_back("relayhost: '" + s.relayhost + "' is not host, host:port, [host] or [host]:port");
     if (s.log_format != "text" && s.log_format != "json")
         errors.push_back("log_format: must be text or json");
     if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" && s.log_level != "error")

@@ -45,6 +45,19 @@ struct settings {
     std::chrono::seconds delay_warning_time{4 * 3600};  // RFC 3461 NOTIFY=DELAY notice after; 0 = never
     std::string double_bounce_recipient;     // undeliverable bounces go here; empty = log and drop
 
+    // Remote delivery (docs/remote-delivery.md)
+    std::vector<std::string> relay_domains;  // accepted at RCPT from anyone and relayed onward (backup MX)
+    std::string relayhost;                   // "[host]:port" (no MX lookup) or "host:port"; empty: MX per domain
+    std::vector<std::string> dns_servers;    // "ip:port" list; empty: /etc/resolv.conf
+    std::uint32_t remote_smtp_port = 25;
+    std::size_t remote_concurrency = 20;             // connections at once, all destinations
+    std::size_t remote_destination_concurrency = 5;  // connections at once to one domain
+    std::chrono::seconds remote_connect_timeout{30};
+    std::chrono::seconds remote_command_timeout{300};  // RFC 5321 4.5.3.2: 5 minutes
+    std::chrono::seconds remote_data_timeout{600};     // RFC 5321 4.5.3.2.6: 10 minutes
+    std::chrono::seconds remote_host_down_time{300};   // skip an address that failed, this long
+    std::chrono::seconds remote_idle_time{5};          // keep idle connections for reuse
+
     // Logging
     std::string log_format = "text";
     std::string log_level = "info";

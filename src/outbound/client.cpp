@@ -35,6 +35,16 @@ std::string endpoint_text(const asio::ip::tcp::endpoint& ep)
     return (ep.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(ep.port());
 }
 
+// result - a plain function, not brace-init inside a coroutine (g++ 12, see pool.cpp).
+rcpt_result result(rcpt_kind k, std::string status, std::string reason)
+{
+    rcpt_result r;
+    r.kind = k;
+    r.status = std::move(status);
+    r.reason = std::move(reason);
+    return r;
+}
+
 }  // namespace
 
 smtp_client::smtp_client(asio::any_io_executor ex, asio::ssl::context& tls, const client_settings& s)
@@ -260,15 +270,15 @@ asio::awaitable<transaction_result> smtp_client::send(const transaction& t)
     out.recipients.resize(t.recipients.size());
     if (t.options.smtputf8 && !ext_.smtputf8) {
         // RFC 6531 3.4: the message needs SMTPUTF8 and the server does not offer it.
-        for (auto& r : out.recipients) r = {rcpt_kind::permanent, "5.6.7", "host " + relay_ + " does not support SMTPUTF8"};
+        for (auto& r : out.recipients) r = result(rcpt_kind::permanent, "5.6.7", "host " + relay_ + " does not support SMTPUTF8");
         co_return out;
     }
     if (ext_.size && ext_.max_size > 0 && t.options.size > ext_.max_size) {
         // RFC 1870 6: do not send a message larger than the server's declared limit.
         for (auto& r : out.recipients)
-            r = {rcpt_kind::permanent, "5.3.4",
-                 "message size " + std::to_string(t.options.size) + " exceeds the limit of " + relay_ + " (" +
-                     std::to_string(ext_.max_size) + ")"};
+            r = result(rcpt_kind::permanent, "5.3.4",
+                       "message size " + std::to_string(t.options.size) + " exceeds the limit of " + relay_ + " (" +
+                           std::to_string(ext_.max_size) + ")");
         co_return out;
     }
     if (!co_await send_commands(t, out)) co_return out;

@@ -27,6 +27,18 @@ std::string endpoint_key(const asio::ip::tcp::endpoint& ep)
     return (ep.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(ep.port());
 }
 
+// outcome - built by a plain function: brace-initialising aggregates with string
+//           temporaries inside g++ 12 coroutines has destroyed them twice here.
+remote_outcome outcome(outcome_kind k, std::string status, std::string reason, std::string relay)
+{
+    remote_outcome o;
+    o.kind = k;
+    o.status = std::move(status);
+    o.reason = std::move(reason);
+    o.relay = std::move(relay);
+    return o;
+}
+
 // every - the same outcome for n recipients.
 std::vector<remote_outcome> every(std::size_t n, const remote_outcome& o) { return std::vector<remote_outcome>(n, o); }
 
@@ -44,7 +56,13 @@ asio::ssl::context make_tls_context()
 }  // namespace
 
 // One delivery's progress: which recipients are still undecided, and why the last try failed.
+// A constructor, not aggregate init: g++ 12 destroys brace-init temporaries of a
+// coroutine local twice (seen here as a double free of body).
 struct pool::batch_state {
+    explicit batch_state(const queue::remote_batch& b)
+        : batch(b), out(b.recipients.size()), decided(b.recipients.size(), false)
+    {
+    }
     const queue::remote_batch& batch;
     std::vector<remote_outcome> out;
     std::vector<bool> decided;
@@ -92,13 +110,12 @@ asio::awaitable<std::vector<remote_outcome>> pool::deliver(queue::remote_batch b
     const std::size_t n = batch.recipients.size();
     const std::string dest = s_.relayhost ? "relayhost" : batch.domain;
     auto slot = co_await limiter_->acquire(dest);
-    if (!slot) co_return every(n, {outcome_kind::deferred, "4.3.2", "remote delivery is shutting down", "none"});
+    if (!slot) co_return every(n, outcome(outcome_kind::deferred, "4.3.2", "remote delivery is shutting down", "none"));
 
     auto where = co_await route(batch.domain);
     if (where.failure) co_return every(n, *where.failure);
 
-    batch_state st{batch, std::vector<remote_outcome>(n), std::vector<bool>(n, false), {}, false, {}};
-    st.last_error = "no MX host could be reached";
+    batch_state st(batch);
     std::size_t attempts = 0;
     for (const auto& t : where.hosts) {
         std::string error;
@@ -112,7 +129,7 @@ asio::awaitable<std::vector<remote_outcome>> pool::deliver(queue::remote_batch b
         if (st.undecided() == 0 || st.load_failed || attempts >= s_.max_addresses) break;
     }
     for (std::size_t i = 0; i < n; ++i)
-        if (!st.decided[i]) st.out[i] = {outcome_kind::deferred, "4.4.1", st.last_error, "none"};
+        if (!st.decided[i]) st.out[i] = outcome(outcome_kind::deferred, "4.4.1", st.last_error, "none");
     co_return std::move(st.out);
 }
 
@@ -120,7 +137,10 @@ asio::awaitable<pool::targets> pool::route(const std::string& domain)
 {
     targets out;
     if (s_.relayhost && !s_.relayhost->mx_lookup) {
-        out.hosts.push_back({s_.relayhost->host, s_.relayhost->port});
+        target t;
+        t.host = s_.relayhost->host;
+        t.port = s_.relayhost->port;
+        out.hosts.push_back(std::move(t));
         co_return out;
     }
     const std::string name = s_.relayhost ? s_.relayhost->host : domain;
@@ -134,26 +154,31 @@ asio::awaitable<pool::targets> pool::route(const std::string& domain)
     } else if (dns::is_no_data(answer.ec)) {
         plan = dns::implicit_mx(name);  // RFC 5321 5.1: no MX, the domain itself
     } else if (dns::is_permanent(answer.ec)) {
-        out.failure = {outcome_kind::failed, "5.1.2",
-                       "domain " + core::escape(name) + " not found: " + core::escape(answer.ec.message()), "none"};
+        out.failure = outcome(outcome_kind::failed, "5.1.2",
+                       "domain " + core::escape(name) + " not found: " + core::escape(answer.ec.message()), "none");
         co_return out;
     } else {
-        out.failure = {outcome_kind::deferred, "4.4.3",
-                       "MX lookup for " + core::escape(name) + " failed: " + core::escape(answer.ec.message()), "none"};
+        out.failure = outcome(outcome_kind::deferred, "4.4.3",
+                       "MX lookup for " + core::escape(name) + " failed: " + core::escape(answer.ec.message()), "none");
         co_return out;
     }
     if (plan.kind == dns::mx_kind::null_mx) {
         // RFC 7505 4.2: a null MX means the domain accepts no mail; 5.1.10 per RFC 7505 4.2.
-        out.failure = {outcome_kind::failed, "5.1.10", "domain " + core::escape(name) + " accepts no mail (null MX)",
-                       "none"};
+        out.failure = outcome(outcome_kind::failed, "5.1.10", "domain " + core::escape(name) + " accepts no mail (null MX)",
+                              "none");
         co_return out;
     }
     if (plan.kind == dns::mx_kind::no_hosts) {
-        out.failure = {outcome_kind::deferred, "4.4.3", "no usable MX host name for " + core::escape(name), "none"};
+        out.failure = outcome(outcome_kind::deferred, "4.4.3", "no usable MX host name for " + core::escape(name), "none");
         co_return out;
     }
     if (plan.hosts.size() > s_.max_mx_hosts) plan.hosts.resize(s_.max_mx_hosts);
-    for (auto& h : plan.hosts) out.hosts.push_back({std::move(h), port});
+    for (auto& h : plan.hosts) {
+        target t;
+        t.host = std::move(h);
+        t.port = port;
+        out.hosts.push_back(std::move(t));
+    }
     co_return out;
 }
 
@@ -188,7 +213,8 @@ asio::awaitable<std::unique_ptr<smtp_client>> pool::connect(const target& t, asi
         close_later(std::move(c));
         it = idle_.find(key);
     }
-    for (bool try_tls : {true, false}) {
+    for (int pass = 0; pass < 2; ++pass) {  // not a braced list: range-for over one in a coroutine is fragile in g++ 12
+        const bool try_tls = pass == 0;
         auto c = std::make_unique<smtp_client>(ex_, tls_, s_.client);
         auto r = co_await c->open(ep, t.host, try_tls);
         if (r.status == open_status::ok) {
@@ -233,7 +259,11 @@ asio::awaitable<void> pool::run_transactions(batch_state& st, smtp_client& c)
         if (!first && !co_await c.reset()) break;
         first = false;
         if (!st.body) {
-            auto content = b.load ? co_await b.load() : std::nullopt;
+            std::optional<std::string> content;
+            if (b.load) {
+                auto loaded = co_await b.load();  // not inside ?: (g++ 12 coroutine temporaries)
+                content = std::move(loaded);
+            }
             if (!content) {
                 st.load_failed = true;
                 st.last_error = "queue file read error";
@@ -243,7 +273,11 @@ asio::awaitable<void> pool::run_transactions(batch_state& st, smtp_client& c)
         }
         transaction t;
         t.sender = b.sender;
-        t.options = {b.size, b.body_8bit, b.smtputf8, b.ret_full, b.envid};
+        t.options.size = b.size;
+        t.options.body_8bit = b.body_8bit;
+        t.options.smtputf8 = b.smtputf8;
+        t.options.ret_full = b.ret_full;
+        t.options.envid = b.envid;
         t.body = &*st.body;
         std::vector<std::size_t> index;
         for (std::size_t i = 0; i < b.recipients.size() && index.size() < transaction_recipients; ++i)
@@ -259,12 +293,12 @@ asio::awaitable<void> pool::run_transactions(batch_state& st, smtp_client& c)
                 st.last_error = r.reason;
                 // The server may have the message (lost after the final dot): retry later, not elsewhere now.
                 if (!res.body_sent) continue;
-                o = {outcome_kind::deferred, r.status, r.reason, c.relay()};
+                o = outcome(outcome_kind::deferred, r.status, r.reason, c.relay());
             } else {
-                o = {r.kind == rcpt_kind::delivered   ? outcome_kind::delivered
-                     : r.kind == rcpt_kind::permanent ? outcome_kind::failed
-                                                      : outcome_kind::deferred,
-                     r.status, r.reason, c.relay()};
+                o = outcome(r.kind == rcpt_kind::delivered   ? outcome_kind::delivered
+                            : r.kind == rcpt_kind::permanent ? outcome_kind::failed
+                                                             : outcome_kind::deferred,
+                            r.status, r.reason, c.relay());
             }
             st.decided[index[k]] = true;
         }

@@ -611,7 +611,11 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
         b.domain = split_address(m.env.recipients[rcpts.front()].address).second;
         for (auto i : rcpts) {
             const auto& er = m.env.recipients[i];
-            b.recipients.push_back({er.address, er.orcpt, er.notify});
+            queue::remote_recipient rr;  // no brace-init with string temporaries in a coroutine (g++ 12)
+            rr.address = er.address;
+            rr.orcpt = er.orcpt;
+            rr.notify = er.notify;
+            b.recipients.push_back(std::move(rr));
         }
         b.size = m.env.message_size;
         b.body_8bit = m.env.body_8bit;
@@ -622,11 +626,17 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
     }
     std::vector<remote_outcome> out = co_await s_.remote->deliver(std::move(b));
     for (std::size_t k = 0; k < rcpts.size(); ++k) {
-        attempt_result r;
+        attempt_result r;  // filled field by field (g++ 12 coroutine brace-init bug, see outbound/pool.cpp)
         if (k < out.size()) {
-            r = {out[k].kind, std::move(out[k].status), std::move(out[k].reason), std::move(out[k].relay)};
+            r.kind = out[k].kind;
+            r.status = std::move(out[k].status);
+            r.reason = std::move(out[k].reason);
+            r.relay = std::move(out[k].relay);
         } else {  // a transport bug: never lose the recipient
-            r = {outcome_kind::deferred, "4.3.0", "remote transport returned no outcome", "none"};
+            r.kind = outcome_kind::deferred;
+            r.status = "4.3.0";
+            r.reason = "remote transport returned no outcome";
+            r.relay = "none";
         }
         // Each record awaits its own journal append; spawned together they share one group flush.
         spawn(record(id, rcpts[k], std::move(r), true), id);
