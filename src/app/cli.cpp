@@ -4,12 +4,14 @@
 #include <sysexits.h>
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "app/options.hpp"
 #include "app/serve.hpp"
+#include "commands/commands.hpp"
 #include "local/mailbox_table_file.hpp"
 #include "log/log.hpp"
 
@@ -22,6 +24,8 @@ constexpr std::string_view usage =
     "  serve          run the MTA daemon in the foreground\n"
     "  check-config   validate the configuration and exit (0 when valid)\n"
     "  version        print the version\n"
+    "  sendmail       sendmail(1)-compatible injection (also as argv[0] sendmail, mailq, newaliases)\n"
+    "  queue          list, show, stats, flush, delete queued mail (mailq = queue list)\n"
     "Run 'postrider serve --help' for every setting.\n";
 
 std::string basename_of(std::string_view path)
@@ -74,11 +78,16 @@ int cmd_check_config(const std::vector<std::string>& args)
     return EX_OK;
 }
 
-// not_yet - an honest answer for interfaces whose issue has not landed.
-int not_yet(std::string_view what)
+// load_for_tools - the configuration for sendmail/mailq/queue: FILE (may be empty),
+//                  the POSTRIDER_* environment and the defaults, as for serve.
+std::optional<config::settings> load_for_tools(const std::string& file, std::vector<std::string>& errors)
 {
-    fmt::print(stderr, "postrider: '{}' is not implemented yet\n", what);
-    return EX_UNAVAILABLE;
+    std::vector<std::string> args;
+    if (!file.empty()) args = {"-c", file};
+    auto o = load_options(args);
+    errors = o.errors;
+    if (!o.errors.empty()) return std::nullopt;
+    return o.settings;
 }
 
 }  // namespace
@@ -88,7 +97,8 @@ int run_cli(int argc, char** argv)
     std::vector<std::string> args(argv + 1, argv + argc);
     const std::string self = argc > 0 ? basename_of(argv[0]) : "postrider";
     // argv[0] dispatch: installed as symlinks, the binary is a drop-in.
-    if (self == "sendmail" || self == "mailq" || self == "newaliases") return not_yet(self);
+    if (self == "sendmail" || self == "mailq" || self == "newaliases")
+        return commands::sendmail_main(args, self, load_for_tools);
     if (args.empty()) {
         fmt::print(stderr, "{}", usage);
         return EX_USAGE;
@@ -101,7 +111,8 @@ int run_cli(int argc, char** argv)
         fmt::print("postrider {}\n", POSTRIDER_VERSION);
         return EX_OK;
     }
-    if (command == "sendmail" || command == "queue") return not_yet(command);
+    if (command == "sendmail") return commands::sendmail_main(args, "sendmail", load_for_tools);
+    if (command == "queue") return commands::queue_main(args, load_for_tools);
     if (command == "help" || command == "--help" || command == "-h") {
         fmt::print("{}", usage);
         return EX_OK;

@@ -11,12 +11,14 @@
 #include <stdexcept>
 
 #include "dns/resolver.hpp"
+#include "control/server.hpp"
 #include "inbound/server.hpp"
 #include "inbound/table_policy.hpp"
 #include "local/mailbox_table.hpp"
 #include "local/mailbox_table_file.hpp"
 #include "log/log.hpp"
 #include "net/endpoint.hpp"
+#include "pickup/service.hpp"
 #include "outbound/pool.hpp"
 #include "queue/manager.hpp"
 
@@ -147,6 +149,20 @@ int serve(const config::settings& s)
         server.listen(*ep);
     }
     server.start();
+
+    // sendmail(1)'s maildrop and the queue tools' control socket (docs/sendmail.md).
+    pickup::service pickup(io.get_executor(),
+                           {s.queue_dir, hostname, {s.message_size_limit, s.recipient_limit}, std::chrono::seconds(5)},
+                           queue);
+    pickup.start();
+    control::server control(io.get_executor(), s.queue_dir, queue);
+    control.start();
+    asio::signal_set tool_signals(io, SIGINT, SIGTERM);  // every signal_set for a signal is notified
+    tool_signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        pickup.stop();
+        control.stop();
+    });
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     asio::steady_timer poll(io);

@@ -87,6 +87,14 @@ public:
     // submit - durable commit (group flush) then wake the scheduler; see submission.hpp.
     boost::asio::awaitable<commit_result> submit(std::string id, new_message m) override;
 
+    // flush_all - admin "queue flush": every recipient waiting for a timer becomes due
+    //             now; returns how many were. Any thread (runs on the strand).
+    boost::asio::awaitable<std::size_t> flush_all();
+    // remove - admin "queue delete": drop the message from the index and unlink its
+    //          files; "" on success, else why not ("not in the queue", or a delivery is
+    //          in flight: try again). Any thread (runs on the strand). manager_admin.cpp.
+    boost::asio::awaitable<std::string> remove(std::string id);
+
     // stats - flush counters (tests, benchmarks). Thread-safe.
     manager_stats stats() const;
     // idle - no delivery attempt, bounce or removal in flight (deferred messages
