@@ -85,8 +85,8 @@ std::string mail_line(std::string_view sender, const mail_options& o, const exte
 {
     std::string line = "MAIL FROM:<" + std::string(sender) + ">";
     if (ext.size) line += " SIZE=" + std::to_string(o.size);
-    // 8-bit body to a server without 8BITMIME: sent as is, without BODY= (what Postfix
-    // and qmail do; nearly every server passes 8-bit data). See docs/remote-delivery.md.
+    // 8-bit body to a server without 8BITMIME: sent as is, without BODY= (as qmail does;
+    // Postfix would convert MIME parts to quoted-printable). See docs/remote-delivery.md.
     if (o.body_8bit && ext.eightbitmime) line += " BODY=8BITMIME";
     if (o.smtputf8 && ext.smtputf8) line += " SMTPUTF8";
     if (ext.dsn) {  // RET is passed on only when the sender gave RET=FULL (HDRS is not stored apart from "absent")
