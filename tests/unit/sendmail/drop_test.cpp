@@ -1,0 +1,109 @@
+// tests/unit/sendmail/drop_test.cpp: maildrop codec and validation of maildrop files as untrusted input.
+#include "support/catch.hpp"
+
+#include "control/protocol.hpp"
+#include "pickup/drop_format.hpp"
+#include "pickup/validate.hpp"
+
+using namespace postrider::pickup;
+
+namespace {
+dropped_message sample()
+{
+    dropped_message m;
+    m.sender = "joe@example.org";
+    m.recipients = {{"alice@localhost", 0}, {"bob@localhost", 6}};
+    m.body_8bit = true;
+    m.protocol = "local";
+    m.content = "Subject: x\r\n\r\nbody\r\n";
+    return m;
+}
+const drop_origin origin{"mx.test", "1K120R34C8PAGYR6", 1000, 1736240703};
+}  // namespace
+
+TEST_CASE("drop: round trip")
+{
+    auto m = sample();
+    m.verp = true;
+    m.envid = "E1";
+    auto d = decode_drop(encode_drop(m));
+    REQUIRE(d.message);
+    CHECK(*d.message == m);
+}
+
+TEST_CASE("drop: every truncation and every flipped byte is refused, never misread")
+{
+    const auto bytes = encode_drop(sample());
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        INFO("truncated to " << n);
+        CHECK_FALSE(decode_drop(bytes.substr(0, n)).message);
+    }
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        auto bad = bytes;
+        bad[i] = static_cast<char>(bad[i] ^ 0x41);
+        INFO("flipped byte " << i);
+        CHECK_FALSE(decode_drop(bad).message);
+    }
+    CHECK_FALSE(decode_drop(bytes + "x").message);
+    CHECK(decode_drop("garbage").error.find("magic") != std::string::npos);
+}
+
+TEST_CASE("validate: a good drop becomes a submission with our trace header")
+{
+    auto v = validate_drop(sample(), {1000, 10}, origin);
+    REQUIRE(v.message);
+    CHECK(v.message->sender == "joe@example.org");
+    REQUIRE(v.message->recipients.size() == 2);
+    CHECK(v.message->recipients[1].notify == 6);
+    CHECK(v.message->content.rfind("Received: by mx.test (postrider, from userid 1000)\r\n\tid 1K120R34C8PAGYR6; Tue, 07 Jan 2025 09:05:03 +0000\r\n", 0) == 0);
+    CHECK(v.message->content.find("Subject: x\r\n\r\nbody\r\n") != std::string::npos);
+    CHECK(v.message->body_8bit);
+}
+
+TEST_CASE("validate: untrusted drops that break a rule are refused with a reason")
+{
+    struct row { const char* why; void (*mutate)(dropped_message&); const char* want; };
+    const std::vector<row> rows = {
+        {"bad sender", [](dropped_message& m) { m.sender = "a b@c"; }, "invalid sender"},
+        {"bad recipient", [](dropped_message& m) { m.recipients[0].address = "x@-bad-"; }, "invalid recipient"},
+        {"path in recipient", [](dropped_message& m) { m.recipients[0].address = "../../etc/passwd"; }, "invalid recipient"},
+        {"no recipients", [](dropped_message& m) { m.recipients.clear(); }, "no recipients"},
+        {"NUL", [](dropped_message& m) { m.content = std::string("a\0b\r\n", 5); }, "NUL"},
+        {"bare LF", [](dropped_message& m) { m.content = "a\nb\r\n"; }, "bare LF"},
+        {"bare CR", [](dropped_message& m) { m.content = "a\rb\r\n"; }, "bare CR"},
+        {"unterminated", [](dropped_message& m) { m.content = "a\r\nb"; }, "not terminated"},
+        {"empty", [](dropped_message& m) { m.content.clear(); }, "empty"},
+        {"long line", [](dropped_message& m) { m.content = std::string(70000, 'x') + "\r\n"; }, "line too long"},
+        {"protocol", [](dropped_message& m) { m.protocol = "HTTP"; }, "protocol"},
+        {"helo", [](dropped_message& m) { m.helo = "bad helo\r\n"; }, "HELO"},
+        {"notify", [](dropped_message& m) { m.recipients[0].notify = 99; }, "NOTIFY"},
+    };
+    for (const auto& r : rows) {
+        INFO(r.why);
+        auto m = sample();
+        r.mutate(m);
+        auto v = validate_drop(m, {1000000, 10}, origin);
+        CHECK_FALSE(v.message);
+        CHECK(v.error.find(r.want) != std::string::npos);
+    }
+    auto m = sample();
+    CHECK(validate_drop(m, {10, 10}, origin).error.find("message_size_limit") != std::string::npos);
+    CHECK(validate_drop(m, {0, 1}, origin).error.find("recipient_limit") != std::string::npos);
+}
+
+TEST_CASE("control protocol: allow-listed requests only")
+{
+    using namespace postrider::control;
+    CHECK(parse_request("flush")->what == verb::flush);
+    CHECK(parse_request("ping\r")->what == verb::ping);
+    auto d = parse_request("delete 1K120R34C8PAGYR6");
+    REQUIRE(d);
+    CHECK(d->id == "1K120R34C8PAGYR6");
+    CHECK_FALSE(parse_request("delete ../../etc/passwd"));
+    CHECK_FALSE(parse_request("delete 1K120R34C8PAGYR6 extra"));
+    CHECK_FALSE(parse_request("FLUSH"));
+    CHECK_FALSE(parse_request(std::string(300, 'f')));
+    CHECK(format_request(*d) == "delete 1K120R34C8PAGYR6\n");
+    CHECK(reply_error("bad\r\nline") == "error bad??line\n");
+    CHECK(reply_ok() == "ok\n");
+}
