@@ -1,6 +1,8 @@
 // outbound/protocol.cpp: PURE client protocol pieces (see protocol.hpp).
 #include "outbound/protocol.hpp"
 
+#include <algorithm>
+
 namespace postrider::outbound {
 namespace {
 
@@ -56,7 +58,12 @@ extensions parse_ehlo(const remote_reply& r)
         else if (key == "8BITMIME") e.eightbitmime = true;
         else if (key == "DSN") e.dsn = true;
         else if (key == "SMTPUTF8") e.smtputf8 = true;
-        else if (key == "SIZE") {
+        else if (key == "AUTH" || key.starts_with("AUTH=")) {
+            // RFC 4954 3: "AUTH mech mech"; "AUTH=mech" is the pre-standard form some servers still send.
+            std::string mechs = " " + upper(key == "AUTH" ? arg : line.substr(5)) + " ";
+            if (mechs.find(" PLAIN ") != std::string::npos) e.auth_plain = true;
+            if (mechs.find(" LOGIN ") != std::string::npos) e.auth_login = true;
+        } else if (key == "SIZE") {
             e.size = true;
             std::uint64_t v = 0;
             e.max_size = parse_u64(arg, v) ? v : 0;
@@ -96,12 +103,30 @@ std::string mail_line(std::string_view sender, const mail_options& o, const exte
     return line + "\r\n";
 }
 
+namespace {
+
+// orcpt_param - "type;xtext" from the queue's "type;decoded" (smtp/esmtp_params.cpp keeps the
+//               addr-type); a value without a usable type is sent as rfc822. Only the address
+//               part is xtext-encoded: encoding the ';' would make it one opaque address.
+std::string orcpt_param(std::string_view orcpt)
+{
+    const auto semi = orcpt.find(';');
+    std::string_view type = semi == std::string_view::npos ? std::string_view{} : orcpt.substr(0, semi);
+    const bool type_ok = !type.empty() && type.size() <= 32 && std::all_of(type.begin(), type.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (!type_ok) return "rfc822;" + xtext(orcpt);
+    return std::string(type) + ";" + xtext(orcpt.substr(semi + 1));
+}
+
+}  // namespace
+
 std::string rcpt_line(std::string_view address, std::string_view orcpt, std::uint8_t notify, const extensions& ext)
 {
     std::string line = "RCPT TO:<" + std::string(address) + ">";
     if (ext.dsn) {
         line += notify_param(notify);
-        if (!orcpt.empty()) line += " ORCPT=rfc822;" + xtext(orcpt);
+        if (!orcpt.empty()) line += " ORCPT=" + orcpt_param(orcpt);
     }
     return line + "\r\n";
 }

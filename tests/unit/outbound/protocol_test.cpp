@@ -69,6 +69,10 @@ TEST_CASE("MAIL and RCPT lines carry parameters only when the server offers them
     CHECK(mail_line("", {}, none) == "MAIL FROM:<>\r\n");
     CHECK(rcpt_line("c@d", "c@d", 4 | 8, none) == "RCPT TO:<c@d>\r\n");
     CHECK(rcpt_line("c@d", "c@d", 4 | 8, all) == "RCPT TO:<c@d> NOTIFY=FAILURE,DELAY ORCPT=rfc822;c@d\r\n");
+    // The queue stores ORCPT as "addr-type;decoded address" (as received, decoded): the type is kept, not doubled.
+    CHECK(rcpt_line("c@d", "rfc822;o+x@d", 0, all) == "RCPT TO:<c@d> ORCPT=rfc822;o+2Bx@d\r\n");
+    CHECK(rcpt_line("c@d", "utf-8;o@d", 0, all) == "RCPT TO:<c@d> ORCPT=utf-8;o@d\r\n");
+    CHECK(rcpt_line("c@d", "bad type;o@d", 0, all) == "RCPT TO:<c@d> ORCPT=rfc822;bad+20type;o@d\r\n");
     CHECK(rcpt_line("c@d", "", 1, all) == "RCPT TO:<c@d> NOTIFY=NEVER\r\n");
 }
 
