@@ -13,6 +13,8 @@
 #include "app/serve.hpp"
 #include "commands/commands.hpp"
 #include "local/mailbox_table_file.hpp"
+#include "outbound/secret_file.hpp"
+#include "outbound/transport_table_file.hpp"
 #include "log/log.hpp"
 
 namespace postrider::app {
@@ -72,6 +74,15 @@ int cmd_check_config(const std::vector<std::string>& args)
         } catch (const std::exception& e) {
             o.errors.push_back(e.what());
         }
+    }
+    if (o.errors.empty() && !o.settings.transport_table.empty()) {
+        const auto port = static_cast<std::uint16_t>(o.settings.remote_smtp_port);
+        outbound::load_transport_table(o.settings.transport_table, port, o.errors);  // "FILE:LINE: ..." each
+    }
+    if (o.errors.empty() && !o.settings.relayhost_password_file.empty()) {
+        std::string error;
+        if (!outbound::read_secret_file(o.settings.relayhost_password_file, error))
+            o.errors.push_back("relayhost_password_file: " + error);
     }
     if (!o.errors.empty()) return print_errors(o);
     fmt::print("postrider: configuration {}is valid\n", o.config_file.empty() ? "" : o.config_file + " ");

@@ -20,6 +20,8 @@
 #include "net/endpoint.hpp"
 #include "pickup/service.hpp"
 #include "outbound/pool.hpp"
+#include "outbound/secret_file.hpp"
+#include "outbound/transport_table_file.hpp"
 #include "queue/manager.hpp"
 
 namespace postrider::app {
@@ -87,6 +89,18 @@ outbound::pool_settings pool_settings_from(const config::settings& s, const std:
     if (!s.relayhost.empty()) {
         p.relayhost = outbound::parse_nexthop(s.relayhost, p.port);
         if (!p.relayhost) throw std::runtime_error("relayhost: bad value " + s.relayhost);
+    }
+    if (!s.relayhost_username.empty()) {
+        std::string error;
+        auto password = outbound::read_secret_file(s.relayhost_password_file, error);
+        if (!password) throw std::runtime_error("relayhost_password_file: " + error);
+        p.relayhost_auth = outbound::sasl_credentials{s.relayhost_username, std::move(*password)};
+    }
+    if (!s.transport_table.empty()) {
+        std::vector<std::string> errors;
+        p.routes = outbound::load_transport_table(s.transport_table, p.port, errors);
+        if (!errors.empty()) throw std::runtime_error(errors.front());
+        log::info("transport_table {}: {} routes", s.transport_table, p.routes.size());
     }
     return p;
 }

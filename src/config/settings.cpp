@@ -108,6 +108,16 @@ std::vector<std::string> validate(const settings& s)
             errors.push_back("dns_servers: '" + d + "' is not ip:port or [ipv6]:port");
     if (!s.relayhost.empty() && !valid_nexthop(s.relayhost))
         errors.push_back("relayhost: '" + s.relayhost + "' is not host, host:port, [host] or [host]:port");
+    // AUTH needs all three: a relayhost to send to, a name and a password file.
+    if (!s.relayhost_username.empty() && (s.relayhost.empty() || s.relayhost_password_file.empty()))
+        errors.push_back("relayhost_username: needs relayhost and relayhost_password_file");
+    if (s.relayhost_username.empty() && !s.relayhost_password_file.empty())
+        errors.push_back("relayhost_password_file: needs relayhost_username");
+    for (char c : s.relayhost_username)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            errors.push_back("relayhost_username: must not contain control characters");
+            break;
+        }
     if (s.log_format != "text" && s.log_format != "json")
         errors.push_back("log_format: must be text or json");
     if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" && s.log_level != "error")

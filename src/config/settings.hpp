@@ -48,6 +48,9 @@ struct settings {
     // Remote delivery (docs/remote-delivery.md)
     std::vector<std::string> relay_domains;  // accepted at RCPT from anyone and relayed onward (backup MX)
     std::string relayhost;                   // "[host]:port" (no MX lookup) or "host:port"; empty: MX per domain
+    std::string relayhost_username;          // AUTH PLAIN/LOGIN to the relayhost (over TLS only); empty: no AUTH
+    std::string relayhost_password_file;     // first line = the password; not readable by others
+    std::string transport_table;             // file of "domain nexthop" routes; empty: none
     std::vector<std::string> dns_servers;    // "ip:port" list; empty: /etc/resolv.conf
     std::uint32_t remote_smtp_port = 25;
     std::size_t remote_concurrency = 20;             // connections at once, all destinations

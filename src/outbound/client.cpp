@@ -87,7 +87,8 @@ asio::awaitable<std::optional<remote_reply>> smtp_client::read_reply(deadline by
     }
 }
 
-asio::awaitable<open_result> smtp_client::open(asio::ip::tcp::endpoint ep, std::string host, bool try_tls)
+asio::awaitable<open_result> smtp_client::open(asio::ip::tcp::endpoint ep, std::string host, bool try_tls,
+                                               const sasl_credentials* auth)
 {
     host_ = std::move(host);
     relay_ = host_ + "[" + ep.address().to_string() + "]:" + std::to_string(ep.port());
@@ -121,6 +122,12 @@ asio::awaitable<open_result> smtp_client::open(asio::ip::tcp::endpoint ep, std::
     if (try_tls && s_.starttls && ext_.starttls && !co_await starttls()) {
         res.status = open_status::tls_failed;
         res.reason = "host " + relay_ + " STARTTLS failed: " + error_;
+        usable_ = false;
+        co_return res;
+    }
+    if (auth && !co_await authenticate(*auth)) {
+        res.status = open_status::auth_failed;
+        res.reason = "host " + relay_ + " AUTH failed: " + error_;
         usable_ = false;
         co_return res;
     }
@@ -185,6 +192,38 @@ asio::awaitable<bool> smtp_client::starttls()
     // RFC 3207 4.2: forget what we learned before TLS and ask again.
     auto again = co_await hello();
     if (!again) co_return false;
+    co_return true;
+}
+
+asio::awaitable<bool> smtp_client::authenticate(const sasl_credentials& c)
+{
+    // Credentials never cross an unencrypted connection, whatever the server offers.
+    if (!encrypted_) {
+        error_ = "no TLS: credentials not sent";
+        co_return false;
+    }
+    if (!ext_.auth_plain && !ext_.auth_login) {
+        error_ = "server offers neither AUTH PLAIN nor AUTH LOGIN";
+        co_return false;
+    }
+    // LOGIN: two 334 challenges (username, password); PLAIN: one initial response.
+    std::vector<std::string> steps;
+    if (ext_.auth_plain) {
+        steps.push_back(auth_plain_command(c));
+    } else {
+        steps.push_back("AUTH LOGIN\r\n");
+        steps.push_back(auth_login_response(c.username));
+        steps.push_back(auth_login_response(c.password));
+    }
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        if (!co_await write(steps[i], after(s_.command_timeout))) co_return false;
+        auto r = co_await read_reply(after(s_.command_timeout));
+        if (!r) co_return false;
+        const bool last = i + 1 == steps.size();
+        if (r->code == (last ? 235 : 334)) continue;
+        error_ = r->diagnostic();  // the connection is dropped: no "*" cancel needed
+        co_return false;
+    }
     co_return true;
 }
 

@@ -19,6 +19,7 @@
 
 #include "outbound/protocol.hpp"
 #include "outbound/reply_parser.hpp"
+#include "outbound/sasl.hpp"
 #include "queue/remote.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -42,7 +43,9 @@ struct client_settings {
     bool starttls = true;                      // opportunistic STARTTLS when offered
 };
 
-enum class open_status { ok, failed, tls_failed };
+// failed: the host failed (mark it down); tls_failed: retry in plaintext may help;
+// auth_failed: AUTH was refused or could not be done safely (the host itself works).
+enum class open_status { ok, failed, tls_failed, auth_failed };
 
 struct open_result {
     open_status status = open_status::failed;
@@ -76,8 +79,10 @@ class smtp_client {
 public:
     smtp_client(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, const client_settings& s);
 
-    // open - connect, read the greeting, EHLO (HELO fallback), STARTTLS if offered and try_tls.
-    boost::asio::awaitable<open_result> open(boost::asio::ip::tcp::endpoint ep, std::string host, bool try_tls);
+    // open - connect, read the greeting, EHLO (HELO fallback), STARTTLS if offered and try_tls,
+    //        then AUTH with auth (if given; only over TLS). auth must outlive the call.
+    boost::asio::awaitable<open_result> open(boost::asio::ip::tcp::endpoint ep, std::string host, bool try_tls,
+                                             const sasl_credentials* auth = nullptr);
     // send - one transaction; per-recipient results. The connection may be unusable afterwards.
     boost::asio::awaitable<transaction_result> send(const transaction& t);
     // reset - RSET before reusing the connection for another message; false: drop it.
@@ -103,6 +108,8 @@ private:
     boost::asio::awaitable<std::optional<remote_reply>> hello();
     // starttls - STARTTLS, handshake, then EHLO again; false: TLS failed (connection unusable).
     boost::asio::awaitable<bool> starttls();
+    // authenticate - AUTH PLAIN (or LOGIN) over TLS only; false: refused or not possible (error_ says why).
+    boost::asio::awaitable<bool> authenticate(const sasl_credentials& c);
     // send_commands - MAIL, RCPTs, DATA (pipelined or not); fills results; true if DATA got 354.
     boost::asio::awaitable<bool> send_commands(const transaction& t, transaction_result& out);
     // fail_connection - mark undecided recipients with the connection error.

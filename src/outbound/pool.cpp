@@ -27,6 +27,17 @@ std::string endpoint_key(const asio::ip::tcp::endpoint& ep)
     return (ep.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(ep.port());
 }
 
+}  // namespace
+
+// cache_key - idle-cache key: the address, plus whether the connection carries the relayhost's
+//             AUTH, so an unauthenticated connection is never reused where AUTH is due.
+std::string pool::cache_key(const target& t, const asio::ip::tcp::endpoint& ep) const
+{
+    return endpoint_key(ep) + (t.relayhost && s_.relayhost_auth ? " auth" : "");
+}
+
+namespace {
+
 // outcome - built by a plain function: brace-initialising aggregates with string
 //           temporaries inside g++ 12 coroutines has destroyed them twice here.
 remote_outcome outcome(outcome_kind k, std::string status, std::string reason, std::string relay)
@@ -108,7 +119,10 @@ std::size_t pool::idle_connections() const noexcept
 asio::awaitable<std::vector<remote_outcome>> pool::deliver(queue::remote_batch batch)
 {
     const std::size_t n = batch.recipients.size();
-    const std::string dest = s_.relayhost ? "relayhost" : batch.domain;
+    // A routed domain keeps its own queue; everything sent to the relayhost shares one.
+    bool to_relayhost = false;
+    next_hop(batch.domain, to_relayhost);
+    const std::string dest = to_relayhost ? "relayhost" : batch.domain;
     auto slot = co_await limiter_->acquire(dest);
     if (!slot) co_return every(n, outcome(outcome_kind::deferred, "4.3.2", "remote delivery is shutting down", "none"));
 
@@ -133,18 +147,30 @@ asio::awaitable<std::vector<remote_outcome>> pool::deliver(queue::remote_batch b
     co_return std::move(st.out);
 }
 
+std::optional<nexthop> pool::next_hop(const std::string& domain, bool& is_relayhost) const
+{
+    is_relayhost = false;
+    // Postfix order: transport_maps first, then relayhost, then the domain's MX.
+    if (auto routed = s_.routes.lookup(domain)) return routed;
+    is_relayhost = s_.relayhost.has_value();
+    return s_.relayhost;
+}
+
 asio::awaitable<pool::targets> pool::route(const std::string& domain)
 {
     targets out;
-    if (s_.relayhost && !s_.relayhost->mx_lookup) {
+    bool is_relayhost = false;
+    const auto hop = next_hop(domain, is_relayhost);
+    if (hop && !hop->mx_lookup) {
         target t;
-        t.host = s_.relayhost->host;
-        t.port = s_.relayhost->port;
+        t.host = hop->host;
+        t.port = hop->port;
+        t.relayhost = is_relayhost;
         out.hosts.push_back(std::move(t));
         co_return out;
     }
-    const std::string name = s_.relayhost ? s_.relayhost->host : domain;
-    const std::uint16_t port = s_.relayhost ? s_.relayhost->port : s_.port;
+    const std::string name = hop ? hop->host : domain;
+    const std::uint16_t port = hop ? hop->port : s_.port;
     auto answer = co_await resolver_.mx(name);
     dns::mx_plan plan;
     if (!answer.ec) {
@@ -177,6 +203,7 @@ asio::awaitable<pool::targets> pool::route(const std::string& domain)
         target t;
         t.host = std::move(h);
         t.port = port;
+        t.relayhost = is_relayhost;
         out.hosts.push_back(std::move(t));
     }
     co_return out;
@@ -201,9 +228,11 @@ asio::awaitable<std::vector<asio::ip::tcp::endpoint>> pool::endpoints(const targ
 }
 
 asio::awaitable<std::unique_ptr<smtp_client>> pool::connect(const target& t, asio::ip::tcp::endpoint ep,
-                                                            std::string& error)
+                                                            std::string& error, bool& host_failed)
 {
-    const std::string key = endpoint_key(ep);
+    host_failed = false;
+    const sasl_credentials* auth = t.relayhost && s_.relayhost_auth ? &*s_.relayhost_auth : nullptr;
+    const std::string key = cache_key(t, ep);
     for (auto it = idle_.find(key); it != idle_.end() && !it->second.empty();) {
         auto c = std::move(it->second.back().client);
         it->second.pop_back();
@@ -216,15 +245,17 @@ asio::awaitable<std::unique_ptr<smtp_client>> pool::connect(const target& t, asi
     for (int pass = 0; pass < 2; ++pass) {  // not a braced list: range-for over one in a coroutine is fragile in g++ 12
         const bool try_tls = pass == 0;
         auto c = std::make_unique<smtp_client>(ex_, tls_, s_.client);
-        auto r = co_await c->open(ep, t.host, try_tls);
+        auto r = co_await c->open(ep, t.host, try_tls, auth);
         if (r.status == open_status::ok) {
             if (!c->tls().empty()) log::info("TLS connection established to {}: {}", c->relay(), c->tls());
             co_return c;
         }
         error = r.reason;
+        host_failed = r.status == open_status::failed || (r.status == open_status::tls_failed && auth);
         close_later(std::move(c));
-        // Opportunistic TLS: a failed handshake is retried once in plaintext (as Postfix "may" does).
-        if (r.status != open_status::tls_failed) break;
+        // Opportunistic TLS: a failed handshake is retried once in plaintext (as Postfix "may" does),
+        // unless credentials are due: they are never sent in plaintext, so the retry cannot help.
+        if (r.status != open_status::tls_failed || auth) break;
         log::info("{} (retrying without TLS)", error);
     }
     co_return nullptr;
@@ -238,15 +269,16 @@ asio::awaitable<void> pool::try_endpoint(batch_state& st, const target& t, asio:
         co_return;
     }
     std::string error;
-    auto c = co_await connect(t, ep, error);
+    bool host_failed = false;
+    auto c = co_await connect(t, ep, error, host_failed);
     if (!c) {
-        mark_down(key, error);
+        if (host_failed) mark_down(key, error);
         st.last_error = error;
         co_return;
     }
     co_await run_transactions(st, *c);
     if (c->usable() && !stopped_)
-        park(key, std::move(c));
+        park(cache_key(t, ep), std::move(c));
     else
         close_later(std::move(c));
 }

@@ -18,6 +18,8 @@
 #include "outbound/client.hpp"
 #include "outbound/limiter.hpp"
 #include "outbound/route.hpp"
+#include "outbound/sasl.hpp"
+#include "outbound/transport_table.hpp"
 #include "queue/remote.hpp"
 
 #include <boost/asio/ssl/context.hpp>
@@ -39,6 +41,8 @@ struct pool_settings {
     std::size_t destination_concurrency = 5;  // ... to one destination domain (or the relayhost)
     std::uint16_t port = 25;                  // remote SMTP port (tests use free loopback ports)
     std::optional<nexthop> relayhost;         // all remote mail goes here (no per-domain MX)
+    std::optional<sasl_credentials> relayhost_auth;  // AUTH to the relayhost, over TLS only
+    transport_table routes;                   // per-domain next hops; beat relayhost and MX
     std::chrono::seconds host_down_time{300}; // skip an address this long after it failed
     std::chrono::seconds idle_time{5};        // keep an idle connection this long for reuse
     std::size_t max_mx_hosts = 5;             // Postfix smtp_mx_address_limit-like bound
@@ -62,6 +66,7 @@ private:
     struct target {
         std::string host;  // MX host name (or the literal address)
         std::uint16_t port = 25;
+        bool relayhost = false;  // authenticate here when relayhost_auth is set
     };
     struct targets {
         std::vector<target> hosts;
@@ -73,17 +78,22 @@ private:
     };
     struct batch_state;
 
+    // next_hop - the static route for a domain: transport table, else relayhost, else none (MX).
+    std::optional<nexthop> next_hop(const std::string& domain, bool& is_relayhost) const;
     // route - the hosts to try for a batch, or the DNS failure that decides it.
     boost::asio::awaitable<targets> route(const std::string& domain);
     // endpoints - the addresses of one target (literal, or A/AAAA); sets error when none.
     boost::asio::awaitable<std::vector<boost::asio::ip::tcp::endpoint>> endpoints(const target& t, std::string& error);
     // try_endpoint - deliver the undecided recipients through one address; false: address failed.
     boost::asio::awaitable<void> try_endpoint(batch_state& st, const target& t, boost::asio::ip::tcp::endpoint ep);
-    // connect - a cached connection (after RSET) or a new one (TLS first, plaintext if TLS fails).
+    // connect - a cached connection (after RSET) or a new one (TLS first, plaintext if TLS fails
+    //           and no AUTH is due); host_failed: the address itself failed (mark it down).
     boost::asio::awaitable<std::unique_ptr<smtp_client>> connect(const target& t, boost::asio::ip::tcp::endpoint ep,
-                                                                 std::string& error);
+                                                                 std::string& error, bool& host_failed);
     // run_transactions - send the undecided recipients through c in chunks of 100.
     boost::asio::awaitable<void> run_transactions(batch_state& st, smtp_client& c);
+    // cache_key - idle-connection key: "address:port", marked when it carries relayhost AUTH.
+    std::string cache_key(const target& t, const boost::asio::ip::tcp::endpoint& ep) const;
     // is_down / mark_down - downed-host memory keyed by "address:port".
     bool is_down(const std::string& key);
     void mark_down(const std::string& key, const std::string& why);

@@ -25,6 +25,7 @@ struct extensions {
     bool pipelining = false, starttls = false, eightbitmime = false, dsn = false, smtputf8 = false;
     bool size = false;
     std::uint64_t max_size = 0;  // 0: SIZE without a limit (or not offered)
+    bool auth_plain = false, auth_login = false;  // RFC 4954 AUTH mechanisms we can use
 };
 
 // parse_ehlo - the keywords we use, from a 250 EHLO reply (first line is the greeting name).

@@ -4,13 +4,17 @@
 dnsmasq serves MX and A records for *.test (MX hosts are 127.0.0.x); Postfix's
 smtp-sink plays an MX that accepts everything; aiosmtpd plays a scripted MX
 (per-recipient 550 and 451); a bare socket plays an MX that accepts TCP and
-never speaks. Mail is submitted to postrider over SMTP for relay_domains.
+never speaks; scripted_mx.ScriptedMX plays MXes that need exact control (EHLO
+keywords, a broken STARTTLS, a drop in DATA, counting connections); aiosmtpd with
+a self-signed certificate plays a STARTTLS MX. Mail is submitted to postrider
+over SMTP for relay_domains.
 """
 import os
 import re
 import shutil
 import smtplib
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -19,17 +23,38 @@ import unittest
 
 import harness
 from harness import Daemon, free_port, start_peer, stop_process, wait_until
+from scripted_mx import ScriptedMX
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 SINK = "127.0.0.2"      # smtp-sink
 DEAD = "127.0.0.3"      # nothing listens: connection refused
 SCRIPTED = "127.0.0.4"  # aiosmtpd
 HANG = "127.0.0.5"      # accepts, never greets
+TLS = "127.0.0.6"       # aiosmtpd with STARTTLS
+BADTLS = "127.0.0.7"    # ScriptedMX: STARTTLS offered, handshake fails
+DSN = "127.0.0.8"       # ScriptedMX advertising SIZE and DSN
+NODSN = "127.0.0.9"     # ScriptedMX advertising SIZE only
+DROP = "127.0.0.10"     # ScriptedMX dropping the first DATA
+REUSE = "127.0.0.11"    # ScriptedMX counting connections
+AUTH = "127.0.0.12"     # aiosmtpd relayhost: STARTTLS, then AUTH PLAIN/LOGIN required
+NOTLSAUTH = "127.0.0.13"  # ScriptedMX relayhost offering AUTH without STARTTLS
+ALL_HOSTS = (SINK, DEAD, SCRIPTED, HANG, TLS, BADTLS, DSN, NODSN, DROP, REUSE, AUTH, NOTLSAUTH)
+SCRIPTED_DOMAINS = {"badtls": BADTLS, "dsn": DSN, "nodsn": NODSN, "drop": DROP, "reuse": REUSE}
+
+
+def make_certificate(directory):
+    """Self-signed P-256 certificate for localhost (TOOLCHAIN.md 5); returns (cert, key) paths."""
+    cert, key = os.path.join(directory, "c.pem"), os.path.join(directory, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    return cert, key
 
 
 def port_free_on_all(port):
-    for host in (SINK, DEAD, SCRIPTED, HANG):
+    for host in ALL_HOSTS:
         with socket.socket() as s:
             try:
                 s.bind((host, port))
@@ -53,6 +78,8 @@ class Scripted:
         self.transactions = []  # (mail_from, [rcpts], data)
         self.mails = 0
         self.later_seen = 0
+        self.sched_times = []  # monotonic time of each RCPT for sched@
+        self.tls_seen = []     # per transaction: was the session encrypted
         self.lock = threading.Lock()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -66,6 +93,11 @@ class Scripted:
         local = address.split("@")[0]
         if local == "reject":
             return "550 5.1.1 no such user here"
+        if local == "sched":
+            with self.lock:
+                self.sched_times.append(time.monotonic())
+                if len(self.sched_times) == 1:
+                    return "451 4.3.0 not yet"
         if local == "later":
             with self.lock:
                 self.later_seen += 1
@@ -77,7 +109,23 @@ class Scripted:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.transactions.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            self.tls_seen.append(server._tls_protocol is not None)
         return "250 2.0.0 accepted"
+
+
+class Authenticator:
+    """aiosmtpd authenticator: accepts relay-user / the password; records every attempt."""
+
+    def __init__(self, password):
+        self.password = password.encode()
+        self.attempts = []  # (mechanism, login, password ok, session encrypted)
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"relay-user" \
+            and auth_data.password == self.password
+        self.attempts.append((mechanism, auth_data.login if isinstance(auth_data, LoginPassword) else None, ok,
+                              server._tls_protocol is not None))
+        return AuthResult(success=ok)
 
 
 class RemoteDelivery(unittest.TestCase):
@@ -98,7 +146,10 @@ class RemoteDelivery(unittest.TestCase):
             "--mx-host=hang.test,mx.hang.test,10", f"--host-record=mx.hang.test,{HANG}",
             "--mx-host=nullmx.test,.,0",
             f"--host-record=implicit.test,{SINK}",  # no MX: RFC 5321 implicit MX
+            "--mx-host=tls.test,mx.tls.test,10", f"--host-record=mx.tls.test,{TLS}",
         ]
+        for name, ip in SCRIPTED_DOMAINS.items():
+            dns += [f"--mx-host={name}.test,mx.{name}.test,10", f"--host-record=mx.{name}.test,{ip}"]
         cls.procs.append(start_peer(dns, log_path=os.path.join(cls.tmp, "dnsmasq.log")))
         cls.sink_dir = os.path.join(cls.tmp, "sink")
         os.mkdir(cls.sink_dir)
@@ -112,10 +163,42 @@ class RemoteDelivery(unittest.TestCase):
         cls.scripted = Scripted()
         cls.controller = Controller(cls.scripted, hostname=SCRIPTED, port=cls.smtp_port)
         cls.controller.start()
+        cert, key = make_certificate(cls.tmp)
+        tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls_context.load_cert_chain(cert, key)
+        cls.tls_handler = Scripted()
+        cls.tls_controller = Controller(cls.tls_handler, hostname=TLS, port=cls.smtp_port, tls_context=tls_context,
+                                        require_starttls=False)
+        cls.tls_controller.start()
+        cls.auth_handler = Scripted()
+        cls.authenticator = Authenticator("s3cret pass")
+        cls.auth_controller = Controller(cls.auth_handler, hostname=AUTH, port=cls.smtp_port, tls_context=tls_context,
+                                         require_starttls=True, auth_required=True, auth_require_tls=True,
+                                         authenticator=cls.authenticator)
+        cls.auth_controller.start()
+        cls.password_file = os.path.join(cls.tmp, "relay.pass")
+        with open(cls.password_file, "w") as f:
+            f.write("s3cret pass\n")
+        os.chmod(cls.password_file, 0o600)
+        # Static routes: routed.test has no DNS records at all; viamx.test uses the MX of ok.test.
+        cls.transport_table = os.path.join(cls.tmp, "transport")
+        with open(cls.transport_table, "w") as f:
+            f.write(f"# test routes\nrouted.test  [{SINK}]:{cls.smtp_port}\nviamx.test ok.test\n"
+                    f".sub.test [{SINK}]\n")
+        cls.mx = {
+            "badtls": ScriptedMX(BADTLS, cls.smtp_port, ["PIPELINING", "SIZE 10000000"], bad_starttls=True),
+            "dsn": ScriptedMX(DSN, cls.smtp_port, ["PIPELINING", "SIZE 10000000", "8BITMIME", "DSN"]),
+            "nodsn": ScriptedMX(NODSN, cls.smtp_port, ["SIZE 10000000"]),
+            "drop": ScriptedMX(DROP, cls.smtp_port, ["PIPELINING", "SIZE 10000000"], drop_in_data=1),
+            "reuse": ScriptedMX(REUSE, cls.smtp_port, ["PIPELINING", "SIZE 10000000"]),
+            "notlsauth": ScriptedMX(NOTLSAUTH, cls.smtp_port, ["PIPELINING", "AUTH PLAIN LOGIN"]),
+        }
         wait_until(lambda: cls._dns_ready(), what="dnsmasq")
         wait_until(lambda: cls._connects(SINK), what="smtp-sink")
         cls.d = Daemon(
-            relay_domains="ok.test fallback.test scripted.test hang.test nullmx.test nx.test implicit.test",
+            relay_domains="ok.test fallback.test scripted.test hang.test nullmx.test nx.test implicit.test tls.test "
+                          + " ".join(f"{name}.test" for name in SCRIPTED_DOMAINS) + " routed.test viamx.test a.sub.test",
+            transport_table=cls.transport_table,
             dns_servers=f"127.0.0.1:{cls.dns_port}", remote_smtp_port=cls.smtp_port,
             remote_command_timeout="2s", remote_connect_timeout="2s", retry_first="1s", retry_max="2s",
             remote_host_down_time="60s", delay_warning_time="0")
@@ -125,6 +208,10 @@ class RemoteDelivery(unittest.TestCase):
     def tearDownClass(cls):
         rc = cls.d.stop()
         cls.controller.stop()
+        cls.tls_controller.stop()
+        cls.auth_controller.stop()
+        for mx in cls.mx.values():
+            mx.stop()
         cls.hang.close()
         for p in cls.procs:
             stop_process(p)
@@ -235,6 +322,180 @@ class RemoteDelivery(unittest.TestCase):
         wait_until(lambda: "to=<h@hang.test>" in self.d.log() and "greeting failed: timeout" in self.d.log(),
                    timeout=20, what="hang.test deferred after the greeting timeout")
         self.assertNotIn(b"h@hang.test", b"".join(self.d.read_delivered("frank")))
+
+    def sent_line(self, rcpt):
+        """The log line that journals rcpt as delivered, or None."""
+        m = re.search(r"[^\n]*to=<" + re.escape(rcpt) + r">[^\n]*status=sent[^\n]*", self.d.log())
+        return m.group(0) if m else None
+
+    def test_starttls_to_aiosmtpd(self):
+        self.send("alice@localhost", ["t@tls.test"], "Subject: starttls-ok\r\n\r\nsecret\r\n")
+        got = wait_until(lambda: [i for i, t in enumerate(self.tls_handler.transactions) if b"starttls-ok" in t[2]],
+                         timeout=20, what="delivery over TLS")
+        self.assertTrue(self.tls_handler.tls_seen[got[0]], "the server saw the message inside TLS")
+        self.assertRegex(self.d.log(), r"TLS connection established to mx\.tls\.test\[127\.0\.0\.6\]:\d+: "
+                                       r"TLSv1\.[23] with cipher [A-Z0-9_-]+")
+        wait_until(lambda: self.sent_line("t@tls.test"), what="sent log line")
+
+    def test_failed_starttls_handshake_falls_back_to_plaintext(self):
+        mx = self.mx["badtls"]
+        self.send("alice@localhost", ["b@badtls.test"], "Subject: badtls-fallback\r\n\r\nhi\r\n")
+        got = wait_until(lambda: mx.messages_containing("badtls-fallback"), timeout=20, what="plaintext delivery")
+        self.assertEqual(len(got), 1, "delivered once")
+        conn = got[0]["connection"]
+        self.assertGreaterEqual(conn, 2, "a second connection after the failed handshake")
+        self.assertIn("STARTTLS", mx.commands_of(conn - 1))
+        self.assertNotIn("STARTTLS", mx.commands_of(conn), "the retry does not ask for TLS again")
+        log = self.d.log()
+        self.assertRegex(log, r"host mx\.badtls\.test\[127\.0\.0\.7\]:\d+ STARTTLS failed: TLS handshake: "
+                              r".*\(retrying without TLS\)")
+        self.assertNotIn(f"remote host {BADTLS}", log, "a failed handshake does not mark the host down")
+
+    def test_dsn_and_size_parameters_are_passed_when_offered(self):
+        body = "Subject: dsn-params\r\n\r\nhello\r\n"
+        with smtplib.SMTP("127.0.0.1", self.d.port, timeout=10) as s:
+            s.ehlo()
+            s.sendmail("alice@localhost", ["d@dsn.test", "n@nodsn.test"], body,
+                       mail_options=["RET=FULL", "ENVID=env+2Bid-1"],
+                       rcpt_options=["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;orig+2Buser@example.org"])
+        dsn = wait_until(lambda: self.mx["dsn"].messages_containing("dsn-params"), timeout=20, what="dsn.test")
+        plain = wait_until(lambda: self.mx["nodsn"].messages_containing("dsn-params"), timeout=20, what="nodsn.test")
+        mail = dsn[0]["mail"]
+        size = re.search(r" SIZE=(\d+)", mail)
+        self.assertIsNotNone(size, mail)
+        self.assertGreaterEqual(int(size.group(1)), len(body))
+        self.assertIn(" RET=FULL", mail)
+        self.assertIn(" ENVID=env+2Bid-1", mail)  # decoded at receipt, xtext-encoded again
+        self.assertEqual(dsn[0]["rcpts"],
+                         ["RCPT TO:<d@dsn.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig+2Buser@example.org"])
+        # Without DSN in EHLO, RFC 3461 parameters must not be sent (the server would reject them).
+        self.assertRegex(plain[0]["mail"], r"^MAIL FROM:<alice@localhost> SIZE=\d+$")
+        self.assertEqual(plain[0]["rcpts"], ["RCPT TO:<n@nodsn.test>"])
+
+    def test_drop_in_data_is_deferred_then_delivered_exactly_once(self):
+        mx = self.mx["drop"]
+        self.send("alice@localhost", ["x@drop.test", "y@drop.test"], "Subject: drop-in-data\r\n\r\nbody\r\n")
+        wait_until(lambda: mx.drops == 1, timeout=20, what="the scripted drop")
+        wait_until(lambda: mx.messages_containing("drop-in-data"), timeout=20, what="delivery after the retry")
+        wait_until(lambda: self.sent_line("x@drop.test") and self.sent_line("y@drop.test"), what="sent log lines")
+        time.sleep(3)  # longer than retry_max: a wrong second delivery would have happened by now
+        got = mx.messages_containing("drop-in-data")
+        self.assertEqual(len(got), 1, "delivered exactly once")
+        self.assertEqual(sorted(got[0]["rcpts"]), ["RCPT TO:<x@drop.test>", "RCPT TO:<y@drop.test>"])
+        self.assertRegex(self.d.log(), r"to=<x@drop\.test>[^\n]*status=deferred[^\n]*lost connection")
+
+    def test_second_message_reuses_the_connection(self):
+        mx = self.mx["reuse"]
+        self.send("alice@localhost", ["r1@reuse.test"], "Subject: reuse-one\r\n\r\nhi\r\n")
+        wait_until(lambda: self.sent_line("r1@reuse.test"), timeout=20, what="first delivery")
+        self.send("alice@localhost", ["r2@reuse.test"], "Subject: reuse-two\r\n\r\nhi\r\n")
+        wait_until(lambda: mx.messages_containing("reuse-two"), timeout=20, what="second delivery")
+        self.assertEqual(mx.connections, 1, "both messages over one TCP connection")
+        self.assertIn("RSET", mx.commands_of(1), "the cached connection was reset before reuse")
+        self.assertEqual(len(mx.messages_containing("reuse-")), 2)
+
+    def test_retry_follows_retry_first(self):
+        self.send("alice@localhost", ["sched@scripted.test"], "Subject: sched-retry\r\n\r\nhi\r\n")
+        wait_until(lambda: [t for t in self.scripted.transactions if b"sched-retry" in t[2]], timeout=20,
+                   what="delivery after the retry")
+        first, second = self.scripted.sched_times[:2]
+        # retry_first = 1s: not before one second, and not much later than that.
+        self.assertGreaterEqual(second - first, 1.0)
+        self.assertLess(second - first, 4.0)
+        self.assertEqual(len(self.scripted.sched_times), 2, "one retry was enough")
+
+
+    def test_transport_table_routes_without_mx_lookup(self):
+        self.send("alice@localhost", ["r@routed.test", "s@a.sub.test"], "Subject: routed-static\r\n\r\nhi\r\n")
+        files = wait_until(lambda: len(self.sink_containing("routed-static")) >= 2 and
+                           self.sink_containing("routed-static"), timeout=20, what="routed delivery")
+        self.assertEqual(len(files), 2, "one transaction per destination domain")
+        self.assertRegex(self.d.log(), r"transport_table \S+: 3 routes")
+        self.assertIsNotNone(self.sent_line("r@routed.test"))
+
+    def test_transport_table_next_hop_with_mx_lookup(self):
+        self.send("alice@localhost", ["v@viamx.test"], "Subject: routed-viamx\r\n\r\nhi\r\n")
+        wait_until(lambda: self.sink_containing("routed-viamx"), timeout=20, what="delivery via ok.test's MX")
+        # viamx.test has no DNS records: only the route (MX of ok.test -> 127.0.0.2) can deliver it.
+        # The relay name may be another host of the same cached address (connections are cached per address).
+        self.assertRegex(wait_until(lambda: self.sent_line("v@viamx.test"), what="sent line"),
+                         r"relay=[a-z0-9.]+\[127\.0\.0\.2\]")
+
+    def relay_daemon(self, relayhost):
+        """A second postrider whose relayhost needs AUTH (same DNS and peers)."""
+        return Daemon(relay_domains="far.test", dns_servers=f"127.0.0.1:{self.dns_port}",
+                      remote_smtp_port=self.smtp_port, remote_command_timeout="2s", remote_connect_timeout="2s",
+                      retry_first="60s", delay_warning_time="0", relayhost=relayhost,
+                      relayhost_username="relay-user", relayhost_password_file=self.password_file)
+
+    def test_auth_plain_to_relayhost_over_tls(self):
+        with self.relay_daemon(f"[{AUTH}]:{self.smtp_port}") as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", ["p@far.test"], "Subject: auth-relay\r\n\r\nhi\r\n")
+            got = wait_until(lambda: [i for i, t in enumerate(self.auth_handler.transactions)
+                                      if b"auth-relay" in t[2]], timeout=20, what="authenticated relay")
+            self.assertTrue(self.auth_handler.tls_seen[got[0]])
+            self.assertEqual(self.authenticator.attempts[-1], ("PLAIN", b"relay-user", True, True))
+            self.assertNotIn("s3cret", d.log(), "the password is never logged")
+
+    def test_credentials_never_sent_without_tls(self):
+        mx = self.mx["notlsauth"]
+        with self.relay_daemon(f"[{NOTLSAUTH}]:{self.smtp_port}") as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", ["q@far.test"], "Subject: no-tls-auth\r\n\r\nhi\r\n")
+            line = wait_until(lambda: re.search(r"[^\n]*to=<q@far\.test>[^\n]*status=deferred[^\n]*", d.log()),
+                              timeout=20, what="deferral").group(0)
+            self.assertIn("AUTH failed: no TLS: credentials not sent", line)
+            self.assertGreaterEqual(mx.connections, 1)
+            sent = [c for n in range(1, mx.connections + 1) for c in mx.commands_of(n)]
+            self.assertFalse([c for c in sent if c.upper().startswith("AUTH") or "s3cret" in c], sent)
+            self.assertEqual(mx.messages, [], "nothing relayed without AUTH")
+            self.assertNotIn(f"remote host {NOTLSAUTH}", d.log(), "not marked down: the host works")
+
+
+class CheckConfigRoutes(unittest.TestCase):
+    """check-config validates the transport table and the relayhost password file."""
+
+    def check(self, settings, files):
+        tmp = tempfile.mkdtemp(prefix="postrider-cc-")
+        try:
+            for name, (text, mode) in files.items():
+                path = os.path.join(tmp, name)
+                with open(path, "w") as f:
+                    f.write(text)
+                os.chmod(path, mode)
+            conf = os.path.join(tmp, "p.conf")
+            with open(conf, "w") as f:
+                for k, v in settings.items():
+                    f.write(f"{k} = {v.format(dir=tmp)}\n")
+            r = subprocess.run([harness.BIN, "check-config", "-c", conf], capture_output=True, text=True, timeout=10)
+            return r.returncode, r.stdout + r.stderr.replace(tmp, "DIR")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_bad_transport_table_lines_are_reported_with_numbers(self):
+        rc, out = self.check({"transport_table": "{dir}/t"},
+                             {"t": ("# ok\nok.test [127.0.0.1]:25\nbad line here\nx.test [oops\n", 0o644)})
+        self.assertEqual(rc, 78, out)
+        self.assertIn("DIR/t:3: expected 'domain nexthop', got 3 fields", out)
+        self.assertIn("DIR/t:4: '[oops' is not host, host:port, [host] or [host]:port", out)
+
+    def test_good_routes_and_auth_settings_are_valid(self):
+        rc, out = self.check({"transport_table": "{dir}/t", "relayhost": "[127.0.0.1]:587",
+                              "relayhost_username": "u", "relayhost_password_file": "{dir}/pw"},
+                             {"t": ("a.test b.test:2525\n.c.test [10.0.0.1]\n", 0o644), "pw": ("secret\n", 0o600)})
+        self.assertEqual(rc, 0, out)
+
+    def test_world_readable_password_file_and_missing_relayhost_are_refused(self):
+        rc, out = self.check({"relayhost_username": "u", "relayhost_password_file": "{dir}/pw"},
+                             {"pw": ("secret\n", 0o644)})
+        self.assertEqual(rc, 78, out)
+        self.assertIn("relayhost_username: needs relayhost and relayhost_password_file", out)
+        rc, out = self.check({"relayhost": "[127.0.0.1]", "relayhost_username": "u",
+                              "relayhost_password_file": "{dir}/pw"}, {"pw": ("secret\n", 0o644)})
+        self.assertEqual(rc, 78, out)
+        self.assertIn("is readable by other users", out)
+        self.assertNotIn("secret", out)
 
 
 if __name__ == "__main__":
