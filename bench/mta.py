@@ -137,7 +137,7 @@ smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_client_connection_count_limit = 0
 default_process_limit = 2000
 biff = no
-""")
+{getattr(self, "extra_main_cf", "")}""")
         with open("/etc/postfix/master.cf") as f:
             master = f.read()
         master = re.sub(r"^smtp\s+inet\s+n\s+-\s+y\s+-\s+-\s+smtpd",
