@@ -45,6 +45,20 @@ boost::asio::awaitable<io_result> read_some_by(Stream& s, boost::asio::mutable_b
     co_return io_result{ec, n, false};
 }
 
+// wait_readable_by - wait until the peer has sent something (or closed), or time out.
+//                    Holds no buffer while waiting: that is what keeps idle sessions small.
+template <class Socket>
+boost::asio::awaitable<io_result> wait_readable_by(Socket& s, clock::time_point deadline)
+{
+    using namespace boost::asio::experimental::awaitable_operators;
+    constexpr auto tok = boost::asio::as_tuple(boost::asio::use_awaitable);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
+    auto r = co_await (s.async_wait(Socket::wait_read, tok) || timer.async_wait(tok));
+    if (r.index() == 1) co_return io_result{{}, 0, true};
+    auto [ec] = std::get<0>(r);
+    co_return io_result{ec, 0, false};
+}
+
 // write_all_by - write every byte of data, or time out at deadline (a peer that never reads).
 template <class Stream>
 boost::asio::awaitable<io_result> write_all_by(Stream& s, std::string_view data, clock::time_point deadline)
