@@ -340,9 +340,10 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
     co_return r;
 }
 
-boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, attempt_result r, bool remote)
+boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, attempt_result r, bool remote,
+                                             std::optional<system_clock::time_point> when)
 {
-    auto now = system_clock::now();
+    auto now = when ? *when : system_clock::now();
     auto& m = messages_.at(id);
     auto& rs = m.rcpts[rcpt];
     outcome o{static_cast<std::uint32_t>(rcpt), r.kind, to_us(now), 0, rs.attempts + 1, r.status, r.reason};
@@ -625,6 +626,7 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
         b.load = [this, id] { return read_content(id); };  // not a coroutine lambda: no dangling captures
     }
     std::vector<remote_outcome> out = co_await s_.remote->deliver(std::move(b));
+    const auto finished = system_clock::now();
     for (std::size_t k = 0; k < rcpts.size(); ++k) {
         attempt_result r;  // filled field by field (g++ 12 coroutine brace-init bug, see outbound/pool.cpp)
         if (k < out.size()) {
@@ -639,7 +641,7 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
             r.relay = "none";
         }
         // Each record awaits its own journal append; spawned together they share one group flush.
-        spawn(record(id, rcpts[k], std::move(r), true), id);
+        spawn(record(id, rcpts[k], std::move(r), true, finished), id);
     }
 }
 

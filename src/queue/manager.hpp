@@ -152,7 +152,10 @@ private:
                                                          std::string address);
     // record - journal and apply one attempt's outcome (strand).
     // remote=true releases a remote recipient's count instead of a local delivery slot.
-    boost::asio::awaitable<void> record(std::string id, std::size_t rcpt, attempt_result r, bool remote = false);
+    //          when: the attempt's time (unset: now); a remote batch passes one value for all its
+    //          recipients so the deferred ones come due together and retry in one transaction.
+    boost::asio::awaitable<void> record(std::string id, std::size_t rcpt, attempt_result r, bool remote = false,
+                                        std::optional<std::chrono::system_clock::time_point> when = std::nullopt);
     // is_remote - the recipient's domain is not local and a remote transport exists (strand).
     bool is_remote(const message_state& m, std::size_t rcpt) const;
     // start_remote - batch rcpt with the other ready recipients of the message in the same domain (strand).

@@ -40,7 +40,8 @@ DROP = "127.0.0.10"     # ScriptedMX dropping the first DATA
 REUSE = "127.0.0.11"    # ScriptedMX counting connections
 AUTH = "127.0.0.12"     # aiosmtpd relayhost: STARTTLS, then AUTH PLAIN/LOGIN required
 NOTLSAUTH = "127.0.0.13"  # ScriptedMX relayhost offering AUTH without STARTTLS
-ALL_HOSTS = (SINK, DEAD, SCRIPTED, HANG, TLS, BADTLS, DSN, NODSN, DROP, REUSE, AUTH, NOTLSAUTH)
+AUTHLOGIN = "127.0.0.14"  # aiosmtpd relayhost offering only AUTH LOGIN
+ALL_HOSTS = (SINK, DEAD, SCRIPTED, HANG, TLS, BADTLS, DSN, NODSN, DROP, REUSE, AUTH, NOTLSAUTH, AUTHLOGIN)
 SCRIPTED_DOMAINS = {"badtls": BADTLS, "dsn": DSN, "nodsn": NODSN, "drop": DROP, "reuse": REUSE}
 
 
@@ -125,7 +126,7 @@ class Authenticator:
             and auth_data.password == self.password
         self.attempts.append((mechanism, auth_data.login if isinstance(auth_data, LoginPassword) else None, ok,
                               server._tls_protocol is not None))
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=True would send no reply at all
 
 
 class RemoteDelivery(unittest.TestCase):
@@ -176,6 +177,16 @@ class RemoteDelivery(unittest.TestCase):
                                          require_starttls=True, auth_required=True, auth_require_tls=True,
                                          authenticator=cls.authenticator)
         cls.auth_controller.start()
+        cls.login_handler = Scripted()
+        cls.login_authenticator = Authenticator("s3cret pass")
+        cls.login_controller = Controller(cls.login_handler, hostname=AUTHLOGIN, port=cls.smtp_port,
+                                          tls_context=tls_context, auth_required=True,
+                                          auth_exclude_mechanism=["PLAIN"], authenticator=cls.login_authenticator)
+        cls.login_controller.start()
+        cls.wrong_password_file = os.path.join(cls.tmp, "wrong.pass")
+        with open(cls.wrong_password_file, "w") as f:
+            f.write("not the password\n")
+        os.chmod(cls.wrong_password_file, 0o600)
         cls.password_file = os.path.join(cls.tmp, "relay.pass")
         with open(cls.password_file, "w") as f:
             f.write("s3cret pass\n")
@@ -210,6 +221,7 @@ class RemoteDelivery(unittest.TestCase):
         cls.controller.stop()
         cls.tls_controller.stop()
         cls.auth_controller.stop()
+        cls.login_controller.stop()
         for mx in cls.mx.values():
             mx.stop()
         cls.hang.close()
@@ -380,8 +392,10 @@ class RemoteDelivery(unittest.TestCase):
         wait_until(lambda: self.sent_line("x@drop.test") and self.sent_line("y@drop.test"), what="sent log lines")
         time.sleep(3)  # longer than retry_max: a wrong second delivery would have happened by now
         got = mx.messages_containing("drop-in-data")
-        self.assertEqual(len(got), 1, "delivered exactly once")
-        self.assertEqual(sorted(got[0]["rcpts"]), ["RCPT TO:<x@drop.test>", "RCPT TO:<y@drop.test>"])
+        rcpts = sorted(r for m in got for r in m["rcpts"])
+        self.assertEqual(rcpts, ["RCPT TO:<x@drop.test>", "RCPT TO:<y@drop.test>"], "each recipient exactly once")
+        # Deferred together, due together: one retry transaction, not one per recipient.
+        self.assertEqual(len(got), 1, f"one retry transaction: {got}")
         self.assertRegex(self.d.log(), r"to=<x@drop\.test>[^\n]*status=deferred[^\n]*lost connection")
 
     def test_second_message_reuses_the_connection(self):
@@ -421,12 +435,32 @@ class RemoteDelivery(unittest.TestCase):
         self.assertRegex(wait_until(lambda: self.sent_line("v@viamx.test"), what="sent line"),
                          r"relay=[a-z0-9.]+\[127\.0\.0\.2\]")
 
-    def relay_daemon(self, relayhost):
+    def relay_daemon(self, relayhost, password_file=None):
         """A second postrider whose relayhost needs AUTH (same DNS and peers)."""
         return Daemon(relay_domains="far.test", dns_servers=f"127.0.0.1:{self.dns_port}",
                       remote_smtp_port=self.smtp_port, remote_command_timeout="2s", remote_connect_timeout="2s",
                       retry_first="60s", delay_warning_time="0", relayhost=relayhost,
-                      relayhost_username="relay-user", relayhost_password_file=self.password_file)
+                      relayhost_username="relay-user", relayhost_password_file=password_file or self.password_file)
+
+    def test_auth_login_when_plain_is_not_offered(self):
+        with self.relay_daemon(f"[{AUTHLOGIN}]:{self.smtp_port}") as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", ["l@far.test"], "Subject: auth-login\r\n\r\nhi\r\n")
+            wait_until(lambda: [t for t in self.login_handler.transactions if b"auth-login" in t[2]], timeout=20,
+                       what="relay after AUTH LOGIN")
+            self.assertEqual(self.login_authenticator.attempts[-1], ("LOGIN", b"relay-user", True, True))
+
+    def test_wrong_password_defers_and_does_not_bounce(self):
+        with self.relay_daemon(f"[{AUTH}]:{self.smtp_port}", self.wrong_password_file) as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", ["w@far.test"], "Subject: wrong-pass\r\n\r\nhi\r\n")
+            line = wait_until(lambda: re.search(r"[^\n]*to=<w@far\.test>[^\n]*status=deferred[^\n]*", d.log()),
+                              timeout=20, what="deferral").group(0)
+            self.assertRegex(line, r"AUTH failed: 535")
+            self.assertIn(("PLAIN", b"relay-user", False, True), self.authenticator.attempts)
+            self.assertFalse([t for t in self.auth_handler.transactions if b"wrong-pass" in t[2]])
+            self.assertEqual(d.read_delivered("alice"), [], "no bounce for a credentials problem")
+            self.assertNotIn("not the password", d.log())
 
     def test_auth_plain_to_relayhost_over_tls(self):
         with self.relay_daemon(f"[{AUTH}]:{self.smtp_port}") as d:
