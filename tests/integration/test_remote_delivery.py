@@ -435,12 +435,21 @@ class RemoteDelivery(unittest.TestCase):
         self.assertRegex(wait_until(lambda: self.sent_line("v@viamx.test"), what="sent line"),
                          r"relay=[a-z0-9.]+\[127\.0\.0\.2\]")
 
-    def relay_daemon(self, relayhost, password_file=None):
+    def relay_daemon(self, relayhost, password_file=None, **more):
         """A second postrider whose relayhost needs AUTH (same DNS and peers)."""
-        return Daemon(relay_domains="far.test", dns_servers=f"127.0.0.1:{self.dns_port}",
+        return Daemon(relay_domains="far.test routed.test", dns_servers=f"127.0.0.1:{self.dns_port}", **more,
                       remote_smtp_port=self.smtp_port, remote_command_timeout="2s", remote_connect_timeout="2s",
                       retry_first="60s", delay_warning_time="0", relayhost=relayhost,
                       relayhost_username="relay-user", relayhost_password_file=password_file or self.password_file)
+
+    def test_transport_table_beats_relayhost(self):
+        with self.relay_daemon(f"[{AUTH}]:{self.smtp_port}", transport_table=self.transport_table) as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", ["k@routed.test", "m@far.test"], "Subject: route-first\r\n\r\nhi\r\n")
+            wait_until(lambda: self.sink_containing("route-first"), timeout=20, what="routed.test at the sink")
+            got = wait_until(lambda: [t for t in self.auth_handler.transactions if b"route-first" in t[2]],
+                             timeout=20, what="far.test via the relayhost")
+            self.assertEqual(got[0][1], ["m@far.test"], "only the unrouted domain went to the relayhost")
 
     def test_auth_login_when_plain_is_not_offered(self):
         with self.relay_daemon(f"[{AUTHLOGIN}]:{self.smtp_port}") as d:
