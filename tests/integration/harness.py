@@ -8,6 +8,7 @@ a crashed test leaves nothing running, and their output never goes to our stdout
 import ctypes
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -64,7 +65,8 @@ def stop_process(proc, timeout=15.0):
 class Daemon:
     """postrider serve with a private state dir; use as a context manager."""
 
-    def __init__(self, **settings):
+    def __init__(self, nofile=None, **settings):
+        self.nofile = nofile  # RLIMIT_NOFILE for the daemon (descriptor-exhaustion tests)
         self.dir = tempfile.mkdtemp(prefix="postrider-it-")
         self.settings = {
             "hostname": "mx.test",
@@ -96,13 +98,19 @@ class Daemon:
             for k, v in self.settings.items():
                 f.write(f"{k} = {v}\n")
         log = open(self.log_path, "ab")
+        start_offset = log.tell()  # a restart appends: read the port from this run's lines only
+        def child_setup():
+            _die_with_parent()
+            if self.nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
+
         self.proc = subprocess.Popen([BIN, "serve", "-c", self.config], stdin=subprocess.DEVNULL,
-                                     stdout=log, stderr=log, preexec_fn=_die_with_parent)
+                                     stdout=log, stderr=log, preexec_fn=child_setup)
 
         def bound():
             if self.proc.poll() is not None:
                 raise AssertionError(f"postrider exited with {self.proc.returncode}:\n{self.log()}")
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log())
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log()[start_offset:])
             return int(m.group(1)) if m else None
 
         self.port = wait_until(bound, what="postrider to listen")
