@@ -114,6 +114,16 @@ class Scripted:
         return "250 2.0.0 accepted"
 
 
+class CheckedDaemon(Daemon):
+    """A Daemon whose clean exit is part of the test (a sanitizer abort shows as a non-zero code)."""
+
+    def __exit__(self, *exc):
+        rc = self.stop()
+        super().__exit__(*exc)
+        if not exc[0]:
+            assert rc == 0, f"daemon exit code {rc}"
+
+
 class Authenticator:
     """aiosmtpd authenticator: accepts relay-user / the password; records every attempt."""
 
@@ -437,7 +447,7 @@ class RemoteDelivery(unittest.TestCase):
 
     def relay_daemon(self, relayhost, password_file=None, **more):
         """A second postrider whose relayhost needs AUTH (same DNS and peers)."""
-        return Daemon(relay_domains="far.test routed.test", dns_servers=f"127.0.0.1:{self.dns_port}", **more,
+        return CheckedDaemon(relay_domains="far.test routed.test", dns_servers=f"127.0.0.1:{self.dns_port}", **more,
                       remote_smtp_port=self.smtp_port, remote_command_timeout="2s", remote_connect_timeout="2s",
                       retry_first="60s", delay_warning_time="0", relayhost=relayhost,
                       relayhost_username="relay-user", relayhost_password_file=password_file or self.password_file)
