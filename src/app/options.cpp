@@ -112,6 +112,8 @@ const std::vector<knob>& knobs()
          text(&S::relayhost_username)},
         {"relayhost_password_file", "file whose first line is the relayhost password (not world-readable)",
          text(&S::relayhost_password_file)},
+        {"relayhost_tls_ca_file", "PEM CA file: require TLS to the relayhost and verify its certificate",
+         text(&S::relayhost_tls_ca_file)},
         {"transport_table", "file of per-domain routes: domain  host[:port] | [host]:port", text(&S::transport_table)},
         {"dns_servers", "DNS servers ip:port, list (empty: /etc/resolv.conf)", list(&S::dns_servers)},
         {"remote_smtp_port", "TCP port of remote SMTP servers", size(&S::remote_smtp_port)},

@@ -90,6 +90,7 @@ outbound::pool_settings pool_settings_from(const config::settings& s, const std:
         p.relayhost = outbound::parse_nexthop(s.relayhost, p.port);
         if (!p.relayhost) throw std::runtime_error("relayhost: bad value " + s.relayhost);
     }
+    p.relayhost_ca_file = s.relayhost_tls_ca_file;
     if (!s.relayhost_username.empty()) {
         std::string error;
         auto password = outbound::read_secret_file(s.relayhost_password_file, error);

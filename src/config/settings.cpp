@@ -111,6 +111,8 @@ std::vector<std::string> validate(const settings& s)
     // AUTH needs all three: a relayhost to send to, a name and a password file.
     if (!s.relayhost_username.empty() && (s.relayhost.empty() || s.relayhost_password_file.empty()))
         errors.push_back("relayhost_username: needs relayhost and relayhost_password_file");
+    if (!s.relayhost_tls_ca_file.empty() && s.relayhost.empty())
+        errors.push_back("relayhost_tls_ca_file: needs relayhost");
     if (s.relayhost_username.empty() && !s.relayhost_password_file.empty())
         errors.push_back("relayhost_password_file: needs relayhost_username");
     for (char c : s.relayhost_username)

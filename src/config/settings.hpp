@@ -50,6 +50,7 @@ struct settings {
     std::string relayhost;                   // "[host]:port" (no MX lookup) or "host:port"; empty: MX per domain
     std::string relayhost_username;          // AUTH PLAIN/LOGIN to the relayhost (over TLS only); empty: no AUTH
     std::string relayhost_password_file;     // first line = the password; not readable by others
+    std::string relayhost_tls_ca_file;       // PEM CAs: relayhost TLS mandatory + verified; empty: opportunistic
     std::string transport_table;             // file of "domain nexthop" routes; empty: none
     std::vector<std::string> dns_servers;    // "ip:port" list; empty: /etc/resolv.conf
     std::uint32_t remote_smtp_port = 25;

@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -88,8 +89,9 @@ asio::awaitable<std::optional<remote_reply>> smtp_client::read_reply(deadline by
 }
 
 asio::awaitable<open_result> smtp_client::open(asio::ip::tcp::endpoint ep, std::string host, bool try_tls,
-                                               const sasl_credentials* auth)
+                                               const sasl_credentials* auth, bool verify)
 {
+    verify_ = verify;
     host_ = std::move(host);
     relay_ = host_ + "[" + ep.address().to_string() + "]:" + std::to_string(ep.port());
     open_result res;
@@ -119,7 +121,13 @@ asio::awaitable<open_result> smtp_client::open(asio::ip::tcp::endpoint ep, std::
         usable_ = false;
         co_return res;
     }
-    if (try_tls && s_.starttls && ext_.starttls && !co_await starttls()) {
+    if (verify_ && !ext_.starttls) {
+        res.status = open_status::tls_failed;
+        res.reason = "host " + relay_ + " does not offer STARTTLS, and TLS is required";
+        usable_ = false;
+        co_return res;
+    }
+    if ((try_tls || verify_) && s_.starttls && ext_.starttls && !co_await starttls()) {
         res.status = open_status::tls_failed;
         res.reason = "host " + relay_ + " STARTTLS failed: " + error_;
         usable_ = false;
@@ -166,8 +174,9 @@ asio::awaitable<bool> smtp_client::starttls()
     auto r = co_await read_reply(after(s_.command_timeout));
     if (!r) co_return false;
     if (r->code != 220) {
-        // Refused: carry on in plaintext on this connection (opportunistic TLS).
-        co_return true;
+        // Refused: carry on in plaintext on this connection (opportunistic TLS), unless TLS is required.
+        if (verify_) error_ = "STARTTLS refused: " + r->diagnostic();
+        co_return !verify_;
     }
     // RFC 3207 / CVE-2011-0411: anything the server sent after its 220 would be
     // read as if it came through TLS. Refuse rather than guess.
@@ -176,6 +185,12 @@ asio::awaitable<bool> smtp_client::starttls()
         co_return false;
     }
     SSL_set_tlsext_host_name(stream_.native_handle(), host_.c_str());
+    if (verify_) {
+        // The context holds the CAs (relayhost_tls_ca_file) but verifies nobody by default;
+        // only this stream checks the chain and that the certificate names the host we asked for.
+        stream_.set_verify_mode(asio::ssl::verify_peer);
+        stream_.set_verify_callback(asio::ssl::host_name_verification(host_));
+    }
     asio::steady_timer timer(co_await asio::this_coro::executor, s_.connect_timeout);
     auto h = co_await (stream_.async_handshake(asio::ssl::stream_base::client, tok) || timer.async_wait(tok));
     if (h.index() == 1) {

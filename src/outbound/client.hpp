@@ -81,8 +81,10 @@ public:
 
     // open - connect, read the greeting, EHLO (HELO fallback), STARTTLS if offered and try_tls,
     //        then AUTH with auth (if given; only over TLS). auth must outlive the call.
+    //        verify: TLS is mandatory and the certificate must chain to the context's CAs
+    //        and name host (RFC 6125 via OpenSSL); otherwise the open fails (tls_failed).
     boost::asio::awaitable<open_result> open(boost::asio::ip::tcp::endpoint ep, std::string host, bool try_tls,
-                                             const sasl_credentials* auth = nullptr);
+                                             const sasl_credentials* auth = nullptr, bool verify = false);
     // send - one transaction; per-recipient results. The connection may be unusable afterwards.
     boost::asio::awaitable<transaction_result> send(const transaction& t);
     // reset - RSET before reusing the connection for another message; false: drop it.
@@ -120,6 +122,7 @@ private:
     boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
     const client_settings& s_;
     bool encrypted_ = false;
+    bool verify_ = false;  // this connection must be TLS with a verified certificate
     bool usable_ = false;
     reply_parser parser_;
     extensions ext_;

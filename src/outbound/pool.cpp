@@ -33,7 +33,8 @@ std::string endpoint_key(const asio::ip::tcp::endpoint& ep)
 //             AUTH, so an unauthenticated connection is never reused where AUTH is due.
 std::string pool::cache_key(const target& t, const asio::ip::tcp::endpoint& ep) const
 {
-    return endpoint_key(ep) + (t.relayhost && s_.relayhost_auth ? " auth" : "");
+    const bool special = t.relayhost && (s_.relayhost_auth || !s_.relayhost_ca_file.empty());
+    return endpoint_key(ep) + (special ? " relayhost" : "");
 }
 
 namespace {
@@ -53,14 +54,17 @@ remote_outcome outcome(outcome_kind k, std::string status, std::string reason, s
 // every - the same outcome for n recipients.
 std::vector<remote_outcome> every(std::size_t n, const remote_outcome& o) { return std::vector<remote_outcome>(n, o); }
 
-// make_tls_context - TLS 1.2+, no verification: opportunistic STARTTLS (RFC 3207 4.1 allows it; RFC 7435).
-asio::ssl::context make_tls_context()
+// make_tls_context - TLS 1.2+, no verification by default: opportunistic STARTTLS (RFC 3207 4.1
+//                    allows it; RFC 7435). ca_file's CAs are loaded for streams that verify
+//                    (the relayhost with relayhost_tls_ca_file); a bad file throws at start-up.
+asio::ssl::context make_tls_context(const std::string& ca_file)
 {
     asio::ssl::context ctx(asio::ssl::context::tls_client);
     ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                     asio::ssl::context::no_sslv3);
     SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
     ctx.set_verify_mode(asio::ssl::verify_none);
+    if (!ca_file.empty()) ctx.load_verify_file(ca_file);
     return ctx;
 }
 
@@ -90,7 +94,7 @@ struct pool::batch_state {
 };
 
 pool::pool(asio::any_io_executor ex, dns::resolver& resolver, pool_settings s)
-    : ex_(ex), resolver_(resolver), s_(std::move(s)), tls_(make_tls_context()),
+    : ex_(ex), resolver_(resolver), s_(std::move(s)), tls_(make_tls_context(s_.relayhost_ca_file)),
       limiter_(std::make_shared<limiter>(ex, s_.concurrency, s_.destination_concurrency)), sweep_timer_(ex),
       rng_(std::random_device{}())
 {
@@ -232,6 +236,7 @@ asio::awaitable<std::unique_ptr<smtp_client>> pool::connect(const target& t, asi
 {
     host_failed = false;
     const sasl_credentials* auth = t.relayhost && s_.relayhost_auth ? &*s_.relayhost_auth : nullptr;
+    const bool verify = t.relayhost && !s_.relayhost_ca_file.empty();
     const std::string key = cache_key(t, ep);
     for (auto it = idle_.find(key); it != idle_.end() && !it->second.empty();) {
         auto c = std::move(it->second.back().client);
@@ -245,17 +250,17 @@ asio::awaitable<std::unique_ptr<smtp_client>> pool::connect(const target& t, asi
     for (int pass = 0; pass < 2; ++pass) {  // not a braced list: range-for over one in a coroutine is fragile in g++ 12
         const bool try_tls = pass == 0;
         auto c = std::make_unique<smtp_client>(ex_, tls_, s_.client);
-        auto r = co_await c->open(ep, t.host, try_tls, auth);
+        auto r = co_await c->open(ep, t.host, try_tls, auth, verify);
         if (r.status == open_status::ok) {
             if (!c->tls().empty()) log::info("TLS connection established to {}: {}", c->relay(), c->tls());
             co_return c;
         }
         error = r.reason;
-        host_failed = r.status == open_status::failed || (r.status == open_status::tls_failed && auth);
+        host_failed = r.status == open_status::failed;
         close_later(std::move(c));
         // Opportunistic TLS: a failed handshake is retried once in plaintext (as Postfix "may" does),
-        // unless credentials are due: they are never sent in plaintext, so the retry cannot help.
-        if (r.status != open_status::tls_failed || auth) break;
+        // unless credentials are due or TLS is required: then the retry cannot help.
+        if (r.status != open_status::tls_failed || auth || verify) break;
         log::info("{} (retrying without TLS)", error);
     }
     co_return nullptr;

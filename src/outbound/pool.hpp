@@ -42,6 +42,7 @@ struct pool_settings {
     std::uint16_t port = 25;                  // remote SMTP port (tests use free loopback ports)
     std::optional<nexthop> relayhost;         // all remote mail goes here (no per-domain MX)
     std::optional<sasl_credentials> relayhost_auth;  // AUTH to the relayhost, over TLS only
+    std::string relayhost_ca_file;            // PEM CAs: relayhost TLS mandatory and verified; empty: opportunistic
     transport_table routes;                   // per-domain next hops; beat relayhost and MX
     std::chrono::seconds host_down_time{300}; // skip an address this long after it failed
     std::chrono::seconds idle_time{5};        // keep an idle connection this long for reuse

@@ -45,12 +45,12 @@ ALL_HOSTS = (SINK, DEAD, SCRIPTED, HANG, TLS, BADTLS, DSN, NODSN, DROP, REUSE, A
 SCRIPTED_DOMAINS = {"badtls": BADTLS, "dsn": DSN, "nodsn": NODSN, "drop": DROP, "reuse": REUSE}
 
 
-def make_certificate(directory):
-    """Self-signed P-256 certificate for localhost (TOOLCHAIN.md 5); returns (cert, key) paths."""
-    cert, key = os.path.join(directory, "c.pem"), os.path.join(directory, "k.pem")
+def make_certificate(directory, name="c", san="DNS:localhost"):
+    """Self-signed P-256 certificate (TOOLCHAIN.md 5); returns (cert, key) paths."""
+    cert, key = os.path.join(directory, f"{name}.pem"), os.path.join(directory, f"{name}-key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                     "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+                    "-addext", f"subjectAltName={san}"], check=True, capture_output=True)
     return cert, key
 
 
@@ -174,7 +174,10 @@ class RemoteDelivery(unittest.TestCase):
         cls.scripted = Scripted()
         cls.controller = Controller(cls.scripted, hostname=SCRIPTED, port=cls.smtp_port)
         cls.controller.start()
-        cert, key = make_certificate(cls.tmp)
+        # The AUTH relayhost's certificate names its address, so a client can verify it.
+        cert, key = make_certificate(cls.tmp, san=f"DNS:localhost,IP:{AUTH}")
+        cls.relay_ca = cert
+        cls.other_ca, _ = make_certificate(cls.tmp, name="other")
         tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls_context.load_cert_chain(cert, key)
         cls.tls_handler = Scripted()
@@ -491,6 +494,25 @@ class RemoteDelivery(unittest.TestCase):
             self.assertEqual(self.authenticator.attempts[-1], ("PLAIN", b"relay-user", True, True))
             self.assertNotIn("s3cret", d.log(), "the password is never logged")
 
+    def test_verified_relayhost_certificate(self):
+        with self.relay_daemon(f"[{AUTH}]:{self.smtp_port}", relayhost_tls_ca_file=self.relay_ca) as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", ["v@far.test"], "Subject: verified-relay\r\n\r\nhi\r\n")
+            wait_until(lambda: [t for t in self.auth_handler.transactions if b"verified-relay" in t[2]], timeout=20,
+                       what="relay after a verified handshake")
+
+    def test_unverifiable_relayhost_gets_no_credentials(self):
+        before = len(self.authenticator.attempts)
+        with self.relay_daemon(f"[{AUTH}]:{self.smtp_port}", relayhost_tls_ca_file=self.other_ca) as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", ["u@far.test"], "Subject: unverified-relay\r\n\r\nhi\r\n")
+            line = wait_until(lambda: re.search(r"[^\n]*to=<u@far\.test>[^\n]*status=deferred[^\n]*", d.log()),
+                              timeout=20, what="deferral").group(0)
+            self.assertIn("certificate verify failed", line)
+            self.assertNotIn("retrying without TLS", d.log(), "no plaintext retry when TLS is required")
+            self.assertEqual(len(self.authenticator.attempts), before, "no AUTH attempted")
+            self.assertFalse([t for t in self.auth_handler.transactions if b"unverified-relay" in t[2]])
+
     def test_credentials_never_sent_without_tls(self):
         mx = self.mx["notlsauth"]
         with self.relay_daemon(f"[{NOTLSAUTH}]:{self.smtp_port}") as d:
@@ -538,6 +560,11 @@ class CheckConfigRoutes(unittest.TestCase):
                               "relayhost_username": "u", "relayhost_password_file": "{dir}/pw"},
                              {"t": ("a.test b.test:2525\n.c.test [10.0.0.1]\n", 0o644), "pw": ("secret\n", 0o600)})
         self.assertEqual(rc, 0, out)
+
+    def test_ca_file_without_relayhost_is_refused(self):
+        rc, out = self.check({"relayhost_tls_ca_file": "{dir}/ca.pem"}, {"ca.pem": ("", 0o644)})
+        self.assertEqual(rc, 78, out)
+        self.assertIn("relayhost_tls_ca_file: needs relayhost", out)
 
     def test_world_readable_password_file_and_missing_relayhost_are_refused(self):
         rc, out = self.check({"relayhost_username": "u", "relayhost_password_file": "{dir}/pw"},
