@@ -196,12 +196,7 @@ void manager::install(envelope env, const std::vector<outcome>& journal)
     std::vector<sys_time> next(env.recipients.size(), system_clock::now());
     for (const auto& o : journal) {  // replay: the last record per recipient wins
         auto& r = m.rcpts[o.recipient];
-        r.attempts = o.attempts;
-        r.dsn_status = o.status;
-        r.reason = o.reason;
-        r.status = o.kind == outcome_kind::delivered ? rcpt_status::delivered
-                   : o.kind == outcome_kind::failed  ? rcpt_status::failed
-                                                     : rcpt_status::pending;
+        r.apply(o);
         if (o.kind == outcome_kind::deferred) next[o.recipient] = from_us(o.next_attempt_us);
         // record() queues the delay notice before it journals the deferral that crossed
         // delay_warning, so such a record means the notice was sent (at-least-once).
@@ -373,12 +368,7 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
         log::warn("{}: journal append failed error=\"{}\"", id, core::escape(ec.message()));
     auto& m2 = messages_.at(id);  // re-find: the map may have changed while we waited
     auto& r2 = m2.rcpts[rcpt];
-    r2.attempts = o.attempts;
-    r2.dsn_status = o.status;
-    r2.reason = o.reason;
-    r2.status = o.kind == outcome_kind::delivered ? rcpt_status::delivered
-                : o.kind == outcome_kind::failed  ? rcpt_status::failed
-                                                  : rcpt_status::pending;
+    r2.apply(o);
     const char* what = o.kind == outcome_kind::delivered ? "sent" : o.kind == outcome_kind::failed ? "bounced" : "deferred";
     log::info("{}: to=<{}>, relay={}, delay={}, dsn={}, status={} ({})", id,
               core::escape(m2.env.recipients[rcpt].address), r.relay, delay_text(m2.env), o.status, what,

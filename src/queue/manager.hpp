@@ -112,6 +112,17 @@ private:
         bool in_flight = false;
         bool delay_noticed = false;  // RFC 3461 DELAY notice sent (or no longer due): once per recipient
         std::string dsn_status, reason;  // last outcome
+
+        // apply - take over a journalled outcome (at replay and after an attempt alike).
+        void apply(const outcome& o)
+        {
+            attempts = o.attempts;
+            dsn_status = o.status;
+            reason = o.reason;
+            status = o.kind == outcome_kind::delivered ? rcpt_status::delivered
+                     : o.kind == outcome_kind::failed  ? rcpt_status::failed
+                                                       : rcpt_status::pending;
+        }
     };
     struct message_state {
         envelope env;
