@@ -366,14 +366,7 @@ void pool::park(const std::string& key, std::unique_ptr<smtp_client> c)
 {
     if (s_.idle_time.count() <= 0) return close_later(std::move(c));
     idle_[key].push_back({std::move(c), steady::now()});
-    if (sweeping_) return;
-    sweeping_ = true;
-    sweep_timer_.expires_after(std::chrono::seconds(1));
-    sweep_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec) return;  // cancelled (stop, or the pool is going away): do not touch *this
-        sweeping_ = false;
-        sweep();
-    });
+    if (!sweeping_) arm_sweep();
 }
 
 void pool::sweep()
@@ -386,7 +379,11 @@ void pool::sweep()
         std::erase_if(list, [](const idle_connection& ic) { return !ic.client; });
         it = list.empty() ? idle_.erase(it) : std::next(it);
     }
-    if (idle_.empty() || stopped_) return;
+    if (!idle_.empty() && !stopped_) arm_sweep();
+}
+
+void pool::arm_sweep()
+{
     sweeping_ = true;
     sweep_timer_.expires_after(std::chrono::seconds(1));
     sweep_timer_.async_wait([this](boost::system::error_code ec) {

@@ -102,6 +102,8 @@ private:
     void park(const std::string& key, std::unique_ptr<smtp_client> c);
     // sweep - close connections idle longer than idle_time (timer-driven).
     void sweep();
+    // arm_sweep - run sweep() in a second (one timer for all idle connections).
+    void arm_sweep();
     // close_later - QUIT and close a connection in its own coroutine.
     void close_later(std::unique_ptr<smtp_client> c);
 

@@ -12,8 +12,11 @@
 
 #include "smtp/server_engine.hpp"
 #include "support/catch.hpp"
+#include "support/crlf.hpp"
 
 namespace postrider::smtp::test {
+
+using postrider::test::crlf_clean;
 
 // Recipient table: known users at localhost; tempfail.test fails; other domains are relaying.
 class fake_policy final : public recipient_policy {
@@ -45,18 +48,6 @@ struct run_result {
     std::vector<std::string> events;
     input_phase final_phase = input_phase::command;
 };
-
-// crlf_clean - every CR is followed by LF and every LF preceded by CR.
-inline bool crlf_clean(std::string_view s)
-{
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '\r' && (i + 1 == s.size() || s[i + 1] != '\n'))
-            return false;
-        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
-            return false;
-    }
-    return s.empty() || (s.size() >= 2 && s.substr(s.size() - 2) == "\r\n");
-}
 
 // replies_well_formed - output is CRLF lines, each "ddd" + (' ' or '-'), nothing else.
 inline bool replies_well_formed(std::string_view out)
