@@ -1,10 +1,13 @@
 // dns/resolver.cpp: c-ares driven by Asio (see resolver.hpp and TOOLCHAIN.md section 4).
 //
 // c-ares version matrix: written for 1.18.1 (Debian 12). Uses ares_query +
-// ares_parse_mx_reply (no TTL in the MX struct), ares_getaddrinfo (ai_ttl per
+// ares_parse_mx_reply (no TTL in the MX struct: answer_ttl.hpp reads the TTLs
+// from the raw answer), ares_getaddrinfo (ai_ttl per
 // address), ares_process_fd and the socket-state callback. Newer APIs
 // (ares_process_fds, ares_dns_record_*, event threads) are not used.
 #include "dns/resolver.hpp"
+
+#include "dns/answer_ttl.hpp"
 
 #include <ares.h>
 #include <arpa/nameser.h>
@@ -191,6 +194,14 @@ struct resolver::impl : std::enable_shared_from_this<impl> {
         cache[key] = {now + ttl, a};
     }
 
+    // lifetime - a record TTL as a cache time: at least min_cache_time, at most cap.
+    std::chrono::seconds lifetime(std::chrono::seconds ttl, std::chrono::seconds cap) const
+    {
+        const auto secs = static_cast<std::uint32_t>(std::clamp<std::int64_t>(ttl.count(), 0, 0x7fffffff));
+        return std::chrono::seconds(clamp_ttl(secs, static_cast<std::uint32_t>(settings.min_cache_time.count()),
+                                              static_cast<std::uint32_t>(cap.count())));
+    }
+
     // recall - a cached, unexpired answer.
     template <class Answer>
     static const Answer* recall(std::map<std::string, cache_entry<Answer>>& cache, const std::string& key)
@@ -226,6 +237,13 @@ struct resolver::impl : std::enable_shared_from_this<impl> {
         std::unique_ptr<std::shared_ptr<pending_query<mx_answer>>> q(
             static_cast<std::shared_ptr<pending_query<mx_answer>>*>(arg));
         mx_answer a;
+        // c-ares hands over the raw message for NXDOMAIN and NODATA too (their SOA is in it).
+        if (abuf && alen > 0 && (status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA)) {
+            const auto t = read_answer_ttls({abuf, static_cast<std::size_t>(alen)}, rr_type_mx);
+            std::optional<std::uint32_t> ttl;
+            if (t) ttl = status == ARES_SUCCESS ? t->answer : t->negative;
+            if (ttl) a.ttl = std::chrono::seconds(*ttl);
+        }
         if (status == ARES_SUCCESS) {
             ares_mx_reply* list = nullptr;
             status = ares_parse_mx_reply(abuf, alen, &list);
@@ -314,11 +332,12 @@ asio::awaitable<mx_answer> resolver::mx(std::string domain)
     if (const auto* hit = impl::recall(impl_->mx_cache, key)) co_return *hit;
     auto a = co_await async_mx(key, asio::use_awaitable);
     auto& st = impl_->settings;
-    // Only answers are cached: a temporary failure is asked again next time.
+    // Only answers are cached: a temporary failure is asked again next time. An answer whose TTL
+    // could not be read is kept for the shortest time; a negative one without SOA not at all.
     if (!a.ec)
-        impl_->remember(impl_->mx_cache, key, a, st.mx_cache_time);
-    else if (is_permanent(a.ec))
-        impl_->remember(impl_->mx_cache, key, a, st.negative_cache_time);
+        impl_->remember(impl_->mx_cache, key, a, impl_->lifetime(a.ttl.value_or(st.min_cache_time), st.max_cache_time));
+    else if (is_permanent(a.ec) && a.ttl)
+        impl_->remember(impl_->mx_cache, key, a, impl_->lifetime(*a.ttl, st.negative_cache_time));
     co_return a;
 }
 
@@ -329,9 +348,9 @@ asio::awaitable<address_answer> resolver::addresses(std::string host)
     auto a = co_await async_addresses(key, asio::use_awaitable);
     auto& st = impl_->settings;
     if (!a.ec)
-        impl_->remember(impl_->addr_cache, key, a, std::min(a.ttl, st.max_cache_time));
+        impl_->remember(impl_->addr_cache, key, a, impl_->lifetime(a.ttl, st.max_cache_time));
     else if (is_permanent(a.ec))
-        impl_->remember(impl_->addr_cache, key, a, st.negative_cache_time);
+        impl_->remember(impl_->addr_cache, key, a, st.address_negative_cache_time);
     co_return a;
 }
 

@@ -11,7 +11,8 @@
 // Cancellation: every lookup honours its handler's cancellation slot (the
 //        c-ares query keeps running; its late answer is ignored), so
 //        `co_await (lookup || timer)` returns at the deadline.
-// Standards: RFC 5321 5.1 (MX, implicit MX via A/AAAA), RFC 7505 (null MX), RFC 2181 (TTLs).
+// Standards: RFC 5321 5.1 (MX, implicit MX via A/AAAA), RFC 7505 (null MX), RFC 2181 (TTLs),
+//            RFC 2308 (negative caching).
 // See also: docs/remote-delivery.md ("Resolver"), TOOLCHAIN.md section 4.
 #pragma once
 
@@ -26,6 +27,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -36,15 +38,21 @@ struct resolver_settings {
     std::vector<std::string> servers;                 // "ip:port" / "[v6]:port"; empty: /etc/resolv.conf
     std::chrono::milliseconds timeout{5000};           // per try (c-ares ARES_OPT_TIMEOUTMS)
     int tries = 2;                                     // per server
-    std::chrono::seconds mx_cache_time{60};            // MX answers (c-ares 1.18 gives no MX TTL)
-    std::chrono::seconds max_cache_time{3600};         // upper bound on any cached A/AAAA TTL
-    std::chrono::seconds negative_cache_time{60};      // NXDOMAIN / NODATA answers
+    // Answers are cached for their TTL clamped to [min_cache_time, max_cache_time]; negative
+    // ones (NXDOMAIN/NODATA) for the RFC 2308 SOA TTL within [min_cache_time, negative_cache_time].
+    std::chrono::seconds min_cache_time{5};            // TTL 0 would mean one query per batch in a fan-out
+    std::chrono::seconds max_cache_time{3600};         // a huge (or forged) TTL must not pin a route for days
+    std::chrono::seconds negative_cache_time{3600};    // RFC 2308 7: negative answers at most 1-3 hours
+    std::chrono::seconds address_negative_cache_time{60};  // ares_getaddrinfo shows no SOA: a fixed time
     std::size_t max_cache_entries = 10000;
 };
 
 struct mx_answer {
     std::error_code ec;               // empty, an ARES_* status (ENODATA: no MX, use implicit MX), or aborted
     std::vector<mx_record> records;   // raw records; order them with plan_mx()
+    // From the raw answer (answer_ttl.hpp): the smallest MX/CNAME TTL, or for NXDOMAIN/NODATA the
+    // RFC 2308 SOA TTL; empty when the message had none or could not be read.
+    std::optional<std::chrono::seconds> ttl;
 };
 
 struct address_answer {
@@ -85,9 +93,10 @@ public:
             token, std::move(host));
     }
 
-    // mx - cached MX lookup (answers kept for mx_cache_time; negative ones for negative_cache_time).
+    // mx - cached MX lookup: answers kept for their TTL (clamped), negative ones for their SOA TTL
+    //      (clamped; not cached without an SOA, RFC 2308 5); temporary failures not cached.
     boost::asio::awaitable<mx_answer> mx(std::string domain);
-    // addresses - cached address lookup (kept for the smallest record TTL, capped by max_cache_time).
+    // addresses - cached address lookup (kept for the smallest record TTL, clamped).
     boost::asio::awaitable<address_answer> addresses(std::string host);
 
 private:
