@@ -14,7 +14,7 @@
 #include "commands/commands.hpp"
 #include "local/mailbox_table_file.hpp"
 #include "outbound/secret_file.hpp"
-#include "outbound/transport_table_file.hpp"
+#include "outbound/table_file.hpp"
 #include "log/log.hpp"
 
 namespace postrider::app {
@@ -78,6 +78,11 @@ int cmd_check_config(const std::vector<std::string>& args)
     if (o.errors.empty() && !o.settings.transport_table.empty()) {
         const auto port = static_cast<std::uint16_t>(o.settings.remote_smtp_port);
         outbound::load_transport_table(o.settings.transport_table, port, o.errors);  // "FILE:LINE: ..." each
+    }
+    if (o.errors.empty() && !o.settings.tls_policy_table.empty()) {
+        auto t = outbound::load_tls_policy_table(o.settings.tls_policy_table, o.errors);  // "FILE:LINE: ..." each
+        if (t.any_verifies() && o.settings.remote_tls_ca_file.empty())
+            o.errors.push_back("tls_policy_table: verify/secure entries need remote_tls_ca_file");
     }
     if (o.errors.empty() && !o.settings.relayhost_password_file.empty()) {
         std::string error;

@@ -21,7 +21,7 @@
 #include "pickup/service.hpp"
 #include "outbound/pool.hpp"
 #include "outbound/secret_file.hpp"
-#include "outbound/transport_table_file.hpp"
+#include "outbound/table_file.hpp"
 #include "queue/manager.hpp"
 
 namespace postrider::app {
@@ -102,6 +102,16 @@ outbound::pool_settings pool_settings_from(const config::settings& s, const std:
         p.routes = outbound::load_transport_table(s.transport_table, p.port, errors);
         if (!errors.empty()) throw std::runtime_error(errors.front());
         log::info("transport_table {}: {} routes", s.transport_table, p.routes.size());
+    }
+    p.tls_default = outbound::parse_tls_level(s.remote_tls_policy).value_or(outbound::tls_level::may);
+    p.tls_ca_file = s.remote_tls_ca_file;
+    if (!s.tls_policy_table.empty()) {
+        std::vector<std::string> errors;
+        p.tls_policies = outbound::load_tls_policy_table(s.tls_policy_table, errors);
+        if (!errors.empty()) throw std::runtime_error(errors.front());
+        if (p.tls_policies.any_verifies() && p.tls_ca_file.empty())
+            throw std::runtime_error("tls_policy_table: verify/secure entries need remote_tls_ca_file");
+        log::info("tls_policy_table {}: {} entries", s.tls_policy_table, p.tls_policies.size());
     }
     return p;
 }

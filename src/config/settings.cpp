@@ -1,6 +1,8 @@
 #include "config/settings.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <string_view>
 
 namespace postrider::config {
@@ -113,6 +115,11 @@ std::vector<std::string> validate(const settings& s)
         errors.push_back("relayhost_username: needs relayhost and relayhost_password_file");
     if (!s.relayhost_tls_ca_file.empty() && s.relayhost.empty())
         errors.push_back("relayhost_tls_ca_file: needs relayhost");
+    static constexpr std::string_view tls_levels[] = {"none", "may", "encrypt", "verify", "secure"};
+    if (std::find(std::begin(tls_levels), std::end(tls_levels), s.remote_tls_policy) == std::end(tls_levels))
+        errors.push_back("remote_tls_policy: must be none, may, encrypt, verify or secure");
+    else if ((s.remote_tls_policy == "verify" || s.remote_tls_policy == "secure") && s.remote_tls_ca_file.empty())
+        errors.push_back("remote_tls_policy: " + s.remote_tls_policy + " needs remote_tls_ca_file");
     if (s.relayhost_username.empty() && !s.relayhost_password_file.empty())
         errors.push_back("relayhost_password_file: needs relayhost_username");
     for (char c : s.relayhost_username)

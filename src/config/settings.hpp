@@ -52,6 +52,9 @@ struct settings {
     std::string relayhost_password_file;     // first line = the password; not readable by others
     std::string relayhost_tls_ca_file;       // PEM CAs: relayhost TLS mandatory + verified; empty: opportunistic
     std::string transport_table;             // file of "domain nexthop" routes; empty: none
+    std::string remote_tls_policy = "may";   // none | may | encrypt | verify | secure (Postfix smtp_tls_security_level)
+    std::string remote_tls_ca_file;          // PEM CAs for the verify and secure levels
+    std::string tls_policy_table;            // file of "domain level" lines; empty: remote_tls_policy for all
     std::vector<std::string> dns_servers;    // "ip:port" list; empty: /etc/resolv.conf
     std::uint32_t remote_smtp_port = 25;
     std::size_t remote_concurrency = 20;             // connections at once, all destinations

@@ -88,10 +88,10 @@ asio::awaitable<std::optional<remote_reply>> smtp_client::read_reply(deadline by
     }
 }
 
-asio::awaitable<open_result> smtp_client::open(asio::ip::tcp::endpoint ep, std::string host, bool try_tls,
-                                               const sasl_credentials* auth, bool verify)
+asio::awaitable<open_result> smtp_client::open(asio::ip::tcp::endpoint ep, std::string host, tls_request tls,
+                                               const sasl_credentials* auth)
 {
-    verify_ = verify;
+    tls_ = std::move(tls);
     host_ = std::move(host);
     relay_ = host_ + "[" + ep.address().to_string() + "]:" + std::to_string(ep.port());
     open_result res;
@@ -121,14 +121,20 @@ asio::awaitable<open_result> smtp_client::open(asio::ip::tcp::endpoint ep, std::
         usable_ = false;
         co_return res;
     }
-    if (verify_ && !ext_.starttls) {
+    const bool required = mandatory(tls_.level);
+    if (required && !ext_.starttls) {
+        // Postfix: "TLS is required, but was not offered by host" (4.7.4); nothing is sent.
         res.status = open_status::tls_failed;
-        res.reason = "host " + relay_ + " does not offer STARTTLS, and TLS is required";
+        res.code = "4.7.4";
+        res.reason = "host " + relay_ + " does not offer STARTTLS, and TLS is required (tls policy " +
+                     std::string(level_name(tls_.level)) + ")";
         usable_ = false;
         co_return res;
     }
-    if ((try_tls || verify_) && s_.starttls && ext_.starttls && !co_await starttls()) {
+    const bool wanted = required || (tls_.level == tls_level::may && s_.starttls);
+    if (wanted && ext_.starttls && !co_await starttls()) {
         res.status = open_status::tls_failed;
+        res.code = "4.7.5";
         res.reason = "host " + relay_ + " STARTTLS failed: " + error_;
         usable_ = false;
         co_return res;
@@ -175,8 +181,9 @@ asio::awaitable<bool> smtp_client::starttls()
     if (!r) co_return false;
     if (r->code != 220) {
         // Refused: carry on in plaintext on this connection (opportunistic TLS), unless TLS is required.
-        if (verify_) error_ = "STARTTLS refused: " + r->diagnostic();
-        co_return !verify_;
+        const bool required = mandatory(tls_.level);
+        if (required) error_ = "STARTTLS refused: " + r->diagnostic();
+        co_return !required;
     }
     // RFC 3207 / CVE-2011-0411: anything the server sent after its 220 would be
     // read as if it came through TLS. Refuse rather than guess.
@@ -185,11 +192,12 @@ asio::awaitable<bool> smtp_client::starttls()
         co_return false;
     }
     SSL_set_tlsext_host_name(stream_.native_handle(), host_.c_str());
-    if (verify_) {
-        // The context holds the CAs (relayhost_tls_ca_file) but verifies nobody by default;
-        // only this stream checks the chain and that the certificate names the host we asked for.
+    if (verifies(tls_.level)) {
+        // The context holds the CAs (remote_tls_ca_file or relayhost_tls_ca_file) but verifies
+        // nobody by default; only this stream checks the chain and that the certificate names
+        // the policy's name (the MX host for verify, the next hop for secure).
         stream_.set_verify_mode(asio::ssl::verify_peer);
-        stream_.set_verify_callback(asio::ssl::host_name_verification(host_));
+        stream_.set_verify_callback(asio::ssl::host_name_verification(tls_.match));
     }
     asio::steady_timer timer(co_await asio::this_coro::executor, s_.connect_timeout);
     auto h = co_await (stream_.async_handshake(asio::ssl::stream_base::client, tok) || timer.async_wait(tok));

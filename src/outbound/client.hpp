@@ -20,6 +20,7 @@
 #include "outbound/protocol.hpp"
 #include "outbound/reply_parser.hpp"
 #include "outbound/sasl.hpp"
+#include "outbound/tls_policy.hpp"
 #include "queue/remote.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -43,13 +44,21 @@ struct client_settings {
     bool starttls = true;                      // opportunistic STARTTLS when offered
 };
 
-// failed: the host failed (mark it down); tls_failed: retry in plaintext may help;
-// auth_failed: AUTH was refused or could not be done safely (the host itself works).
+// failed: the host failed (mark it down); tls_failed: TLS could not be had (a plaintext retry
+// helps only at level may); auth_failed: AUTH was refused or could not be done safely (the host
+// itself works).
 enum class open_status { ok, failed, tls_failed, auth_failed };
 
 struct open_result {
     open_status status = open_status::failed;
     std::string reason;  // escaped; e.g. "connect to mx[127.0.0.5]:25: Connection refused"
+    std::string code;    // enhanced status for the recipients when nothing else works ("4.7.5")
+};
+
+// What TLS this connection must have (tls_policy.hpp).
+struct tls_request {
+    tls_level level = tls_level::may;
+    std::string match;  // verify/secure: the name the certificate must carry (RFC 6125; an IP: its address)
 };
 
 enum class rcpt_kind { undecided, delivered, temporary, permanent };
@@ -79,12 +88,13 @@ class smtp_client {
 public:
     smtp_client(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, const client_settings& s);
 
-    // open - connect, read the greeting, EHLO (HELO fallback), STARTTLS if offered and try_tls,
-    //        then AUTH with auth (if given; only over TLS). auth must outlive the call.
-    //        verify: TLS is mandatory and the certificate must chain to the context's CAs
-    //        and name host (RFC 6125 via OpenSSL); otherwise the open fails (tls_failed).
-    boost::asio::awaitable<open_result> open(boost::asio::ip::tcp::endpoint ep, std::string host, bool try_tls,
-                                             const sasl_credentials* auth = nullptr, bool verify = false);
+    // open - connect, read the greeting, EHLO (HELO fallback), STARTTLS as tls.level says
+    //        (none: never; may: when offered; encrypt/verify/secure: mandatory, and for
+    //        verify/secure the certificate must chain to the context's CAs and name
+    //        tls.match, else tls_failed), then AUTH with auth (if given; only over TLS).
+    //        auth must outlive the call.
+    boost::asio::awaitable<open_result> open(boost::asio::ip::tcp::endpoint ep, std::string host, tls_request tls,
+                                             const sasl_credentials* auth = nullptr);
     // send - one transaction; per-recipient results. The connection may be unusable afterwards.
     boost::asio::awaitable<transaction_result> send(const transaction& t);
     // reset - RSET before reusing the connection for another message; false: drop it.
@@ -122,7 +132,7 @@ private:
     boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
     const client_settings& s_;
     bool encrypted_ = false;
-    bool verify_ = false;  // this connection must be TLS with a verified certificate
+    tls_request tls_;  // what this connection must have
     bool usable_ = false;
     reply_parser parser_;
     extensions ext_;

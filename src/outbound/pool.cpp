@@ -29,12 +29,16 @@ std::string endpoint_key(const asio::ip::tcp::endpoint& ep)
 
 }  // namespace
 
-// cache_key - idle-cache key: the address, plus whether the connection carries the relayhost's
-//             AUTH, so an unauthenticated connection is never reused where AUTH is due.
+// cache_key - idle-cache key: the address, the TLS request (a plaintext connection kept for a
+//             "may" domain must not carry mail of an "encrypt" one, nor one verified for another
+//             name), and whether it carries the relayhost's AUTH or CAs, so an unauthenticated
+//             connection is never reused where AUTH is due.
 std::string pool::cache_key(const target& t, const asio::ip::tcp::endpoint& ep) const
 {
     const bool special = t.relayhost && (s_.relayhost_auth || !s_.relayhost_ca_file.empty());
-    return endpoint_key(ep) + (special ? " relayhost" : "");
+    std::string key = endpoint_key(ep) + " tls=" + std::string(level_name(t.tls.level));
+    if (verifies(t.tls.level)) key += ":" + t.tls.match;
+    return key + (special ? " relayhost" : "");
 }
 
 namespace {
@@ -56,7 +60,8 @@ std::vector<remote_outcome> every(std::size_t n, const remote_outcome& o) { retu
 
 // make_tls_context - TLS 1.2+, no verification by default: opportunistic STARTTLS (RFC 3207 4.1
 //                    allows it; RFC 7435). ca_file's CAs are loaded for streams that verify
-//                    (the relayhost with relayhost_tls_ca_file); a bad file throws at start-up.
+//                    (verify/secure levels, the relayhost with relayhost_tls_ca_file); a bad
+//                    file throws at start-up.
 asio::ssl::context make_tls_context(const std::string& ca_file)
 {
     asio::ssl::context ctx(asio::ssl::context::tls_client);
@@ -84,6 +89,14 @@ struct pool::batch_state {
     std::optional<std::string> body;  // dot-stuffed, loaded on first use
     bool load_failed = false;
     std::string last_error = "no MX host could be reached";
+    std::string last_code = "4.4.1";  // enhanced status for recipients left undecided (4.7.x: TLS policy)
+
+    // note - why the last try failed; code is the enhanced status the undecided recipients get.
+    void note(std::string error, std::string code = "4.4.1")
+    {
+        last_error = std::move(error);
+        last_code = code.empty() ? "4.4.1" : std::move(code);
+    }
 
     std::size_t undecided() const
     {
@@ -94,7 +107,8 @@ struct pool::batch_state {
 };
 
 pool::pool(asio::any_io_executor ex, dns::resolver& resolver, pool_settings s)
-    : ex_(ex), resolver_(resolver), s_(std::move(s)), tls_(make_tls_context(s_.relayhost_ca_file)),
+    : ex_(ex), resolver_(resolver), s_(std::move(s)), tls_(make_tls_context(s_.tls_ca_file)),
+      relay_tls_(make_tls_context(s_.relayhost_ca_file)),
       limiter_(std::make_shared<limiter>(ex, s_.concurrency, s_.destination_concurrency)), sweep_timer_(ex),
       rng_(std::random_device{}())
 {
@@ -138,7 +152,7 @@ asio::awaitable<std::vector<remote_outcome>> pool::deliver(queue::remote_batch b
     for (const auto& t : where.hosts) {
         std::string error;
         auto eps = co_await endpoints(t, error);
-        if (eps.empty()) st.last_error = error;
+        if (eps.empty()) st.note(error);
         for (const auto& ep : eps) {
             if (st.undecided() == 0 || st.load_failed || attempts >= s_.max_addresses) break;
             ++attempts;
@@ -147,7 +161,7 @@ asio::awaitable<std::vector<remote_outcome>> pool::deliver(queue::remote_batch b
         if (st.undecided() == 0 || st.load_failed || attempts >= s_.max_addresses) break;
     }
     for (std::size_t i = 0; i < n; ++i)
-        if (!st.decided[i]) st.out[i] = outcome(outcome_kind::deferred, "4.4.1", st.last_error, "none");
+        if (!st.decided[i]) st.out[i] = outcome(outcome_kind::deferred, st.last_code, st.last_error, "none");
     co_return std::move(st.out);
 }
 
@@ -160,6 +174,28 @@ std::optional<nexthop> pool::next_hop(const std::string& domain, bool& is_relayh
     return s_.relayhost;
 }
 
+tls_request pool::tls_for(const std::string& domain, const std::optional<nexthop>& hop, bool is_relayhost,
+                          const std::string& host) const
+{
+    tls_request r;
+    if (is_relayhost && !s_.relayhost_ca_file.empty()) {
+        // relayhost_tls_ca_file: mandatory and verified against the host connected to.
+        r.level = tls_level::verify;
+        r.match = host;
+        return r;
+    }
+    r.level = s_.tls_policies.lookup(domain).value_or(s_.tls_default);
+    // verify trusts the MX lookup (the MX host name); secure wants the next hop's own name.
+    if (r.level == tls_level::verify) r.match = host;
+    if (r.level == tls_level::secure) r.match = hop ? hop->host : domain;
+    return r;
+}
+
+asio::ssl::context& pool::context_for(const target& t)
+{
+    return t.relayhost && !s_.relayhost_ca_file.empty() ? relay_tls_ : tls_;
+}
+
 asio::awaitable<pool::targets> pool::route(const std::string& domain)
 {
     targets out;
@@ -170,6 +206,7 @@ asio::awaitable<pool::targets> pool::route(const std::string& domain)
         t.host = hop->host;
         t.port = hop->port;
         t.relayhost = is_relayhost;
+        t.tls = tls_for(domain, hop, is_relayhost, t.host);
         out.hosts.push_back(std::move(t));
         co_return out;
     }
@@ -208,6 +245,7 @@ asio::awaitable<pool::targets> pool::route(const std::string& domain)
         t.host = std::move(h);
         t.port = port;
         t.relayhost = is_relayhost;
+        t.tls = tls_for(domain, hop, is_relayhost, t.host);
         out.hosts.push_back(std::move(t));
     }
     co_return out;
@@ -232,11 +270,10 @@ asio::awaitable<std::vector<asio::ip::tcp::endpoint>> pool::endpoints(const targ
 }
 
 asio::awaitable<std::unique_ptr<smtp_client>> pool::connect(const target& t, asio::ip::tcp::endpoint ep,
-                                                            std::string& error, bool& host_failed)
+                                                            std::string& error, std::string& code, bool& host_failed)
 {
     host_failed = false;
     const sasl_credentials* auth = t.relayhost && s_.relayhost_auth ? &*s_.relayhost_auth : nullptr;
-    const bool verify = t.relayhost && !s_.relayhost_ca_file.empty();
     const std::string key = cache_key(t, ep);
     for (auto it = idle_.find(key); it != idle_.end() && !it->second.empty();) {
         auto c = std::move(it->second.back().client);
@@ -248,19 +285,21 @@ asio::awaitable<std::unique_ptr<smtp_client>> pool::connect(const target& t, asi
         it = idle_.find(key);
     }
     for (int pass = 0; pass < 2; ++pass) {  // not a braced list: range-for over one in a coroutine is fragile in g++ 12
-        const bool try_tls = pass == 0;
-        auto c = std::make_unique<smtp_client>(ex_, tls_, s_.client);
-        auto r = co_await c->open(ep, t.host, try_tls, auth, verify);
+        tls_request tls = t.tls;
+        if (pass == 1) tls.level = tls_level::none;
+        auto c = std::make_unique<smtp_client>(ex_, context_for(t), s_.client);
+        auto r = co_await c->open(ep, t.host, std::move(tls), auth);
         if (r.status == open_status::ok) {
             if (!c->tls().empty()) log::info("TLS connection established to {}: {}", c->relay(), c->tls());
             co_return c;
         }
         error = r.reason;
+        code = r.code;
         host_failed = r.status == open_status::failed;
         close_later(std::move(c));
         // Opportunistic TLS: a failed handshake is retried once in plaintext (as Postfix "may" does),
-        // unless credentials are due or TLS is required: then the retry cannot help.
-        if (r.status != open_status::tls_failed || auth || verify) break;
+        // unless credentials are due or the policy requires TLS: then the retry cannot help.
+        if (r.status != open_status::tls_failed || auth || t.tls.level != tls_level::may) break;
         log::info("{} (retrying without TLS)", error);
     }
     co_return nullptr;
@@ -270,15 +309,15 @@ asio::awaitable<void> pool::try_endpoint(batch_state& st, const target& t, asio:
 {
     const std::string key = endpoint_key(ep);
     if (is_down(key)) {
-        st.last_error = "host " + core::escape(t.host) + "[" + key + "] skipped: failed recently";
+        st.note("host " + core::escape(t.host) + "[" + key + "] skipped: failed recently");
         co_return;
     }
-    std::string error;
+    std::string error, code;
     bool host_failed = false;
-    auto c = co_await connect(t, ep, error, host_failed);
+    auto c = co_await connect(t, ep, error, code, host_failed);
     if (!c) {
         if (host_failed) mark_down(key, error);
-        st.last_error = error;
+        st.note(error, code);
         co_return;
     }
     co_await run_transactions(st, *c);
@@ -303,7 +342,7 @@ asio::awaitable<void> pool::run_transactions(batch_state& st, smtp_client& c)
             }
             if (!content) {
                 st.load_failed = true;
-                st.last_error = "queue file read error";
+                st.note("queue file read error");
                 co_return;
             }
             st.body = dot_stuff(*content);
@@ -327,7 +366,7 @@ asio::awaitable<void> pool::run_transactions(batch_state& st, smtp_client& c)
             const auto& r = res.recipients[k];
             auto& o = st.out[index[k]];
             if (r.kind == rcpt_kind::undecided) {
-                st.last_error = r.reason;
+                st.note(r.reason);
                 // The server may have the message (lost after the final dot): retry later, not elsewhere now.
                 if (!res.body_sent) continue;
                 o = outcome(outcome_kind::deferred, r.status, r.reason, c.relay());

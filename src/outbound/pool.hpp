@@ -19,6 +19,7 @@
 #include "outbound/limiter.hpp"
 #include "outbound/route.hpp"
 #include "outbound/sasl.hpp"
+#include "outbound/tls_policy.hpp"
 #include "outbound/transport_table.hpp"
 #include "queue/remote.hpp"
 
@@ -44,6 +45,9 @@ struct pool_settings {
     std::optional<sasl_credentials> relayhost_auth;  // AUTH to the relayhost, over TLS only
     std::string relayhost_ca_file;            // PEM CAs: relayhost TLS mandatory and verified; empty: opportunistic
     transport_table routes;                   // per-domain next hops; beat relayhost and MX
+    tls_level tls_default = tls_level::may;   // remote_tls_policy: for domains not in tls_policies
+    tls_policy_table tls_policies;            // per-domain TLS levels (tls_policy.hpp)
+    std::string tls_ca_file;                  // PEM CAs for the verify and secure levels
     std::chrono::seconds host_down_time{300}; // skip an address this long after it failed
     std::chrono::seconds idle_time{5};        // keep an idle connection this long for reuse
     std::size_t max_mx_hosts = 5;             // Postfix smtp_mx_address_limit-like bound
@@ -68,6 +72,7 @@ private:
         std::string host;  // MX host name (or the literal address)
         std::uint16_t port = 25;
         bool relayhost = false;  // authenticate here when relayhost_auth is set
+        tls_request tls;         // the TLS this host must offer (policy of the recipient domain)
     };
     struct targets {
         std::vector<target> hosts;
@@ -81,19 +86,27 @@ private:
 
     // next_hop - the static route for a domain: transport table, else relayhost, else none (MX).
     std::optional<nexthop> next_hop(const std::string& domain, bool& is_relayhost) const;
+    // tls_for - the TLS request for host, a next hop of domain (hop: its static route, if any).
+    tls_request tls_for(const std::string& domain, const std::optional<nexthop>& hop, bool is_relayhost,
+                        const std::string& host) const;
+    // context_for - the TLS context (CA store) for a target: the relayhost's own CAs when set.
+    boost::asio::ssl::context& context_for(const target& t);
     // route - the hosts to try for a batch, or the DNS failure that decides it.
     boost::asio::awaitable<targets> route(const std::string& domain);
     // endpoints - the addresses of one target (literal, or A/AAAA); sets error when none.
     boost::asio::awaitable<std::vector<boost::asio::ip::tcp::endpoint>> endpoints(const target& t, std::string& error);
     // try_endpoint - deliver the undecided recipients through one address; false: address failed.
     boost::asio::awaitable<void> try_endpoint(batch_state& st, const target& t, boost::asio::ip::tcp::endpoint ep);
-    // connect - a cached connection (after RSET) or a new one (TLS first, plaintext if TLS fails
-    //           and no AUTH is due); host_failed: the address itself failed (mark it down).
+    // connect - a cached connection (after RSET) or a new one (TLS first, plaintext if TLS fails,
+    //           the level is may and no AUTH is due); on failure, error and code (enhanced status)
+    //           say why, host_failed: the address itself failed (mark it down).
     boost::asio::awaitable<std::unique_ptr<smtp_client>> connect(const target& t, boost::asio::ip::tcp::endpoint ep,
-                                                                 std::string& error, bool& host_failed);
+                                                                 std::string& error, std::string& code,
+                                                                 bool& host_failed);
     // run_transactions - send the undecided recipients through c in chunks of 100.
     boost::asio::awaitable<void> run_transactions(batch_state& st, smtp_client& c);
-    // cache_key - idle-connection key: "address:port", marked when it carries relayhost AUTH.
+    // cache_key - idle-connection key: "address:port", the TLS request, and a mark when it carries
+    //             relayhost AUTH or CAs: a connection is reused only where it meets the policy.
     std::string cache_key(const target& t, const boost::asio::ip::tcp::endpoint& ep) const;
     // is_down / mark_down - downed-host memory keyed by "address:port".
     bool is_down(const std::string& key);
@@ -110,7 +123,8 @@ private:
     boost::asio::any_io_executor ex_;
     dns::resolver& resolver_;
     pool_settings s_;
-    boost::asio::ssl::context tls_;
+    boost::asio::ssl::context tls_;        // remote_tls_ca_file's CAs (verify/secure levels)
+    boost::asio::ssl::context relay_tls_;  // relayhost_tls_ca_file's CAs
     std::shared_ptr<limiter> limiter_;
     std::map<std::string, std::chrono::steady_clock::time_point> down_;
     std::map<std::string, std::vector<idle_connection>> idle_;

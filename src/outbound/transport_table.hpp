@@ -2,8 +2,8 @@
 //
 // PURE: no I/O, no clock, no Asio (tests/check_layers.sh checks).
 // Owns: the table format and its parser; lookup of a recipient domain.
-// Format: one route per line, "domain  nexthop"; blanks or tabs between; '#'
-//         starts a comment line; empty lines ignored. nexthop is relayhost
+// Format: one route per line, "domain  nexthop" (domain_table.hpp: blanks or
+//         tabs between, '#' comment lines, empty lines ignored). nexthop is relayhost
 //         syntax (route.hpp): "host" / "host:port" (MX lookup of host),
 //         "[host]" / "[host]:port" / "[ip]:port" (no MX lookup). The domain is
 //         matched exactly, case-insensitively; "." before a domain
@@ -11,10 +11,11 @@
 //         as in Postfix transport(5) with parent_domain_matches_subdomains off.
 // Trust: admin-supplied file text; every bad line is reported with its number,
 //        nothing is half-accepted. Domains are checked (letters, digits, '-', '.').
-// See also: transport_table_file.hpp (reading the file), pool.hpp (the user),
+// See also: table_file.hpp (reading the file), pool.hpp (the user),
 //           docs/remote-delivery.md ("Routing").
 #pragma once
 
+#include "outbound/domain_table.hpp"
 #include "outbound/route.hpp"
 
 #include <cstddef>
@@ -28,11 +29,6 @@
 namespace postrider::outbound {
 
 inline constexpr std::size_t transport_table_max_routes = 100000;
-
-struct table_error {
-    std::size_t line = 0;  // 1-based
-    std::string message;
-};
 
 struct transport_table_parse;
 

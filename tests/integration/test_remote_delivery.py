@@ -41,7 +41,8 @@ REUSE = "127.0.0.11"    # ScriptedMX counting connections
 AUTH = "127.0.0.12"     # aiosmtpd relayhost: STARTTLS, then AUTH PLAIN/LOGIN required
 NOTLSAUTH = "127.0.0.13"  # ScriptedMX relayhost offering AUTH without STARTTLS
 AUTHLOGIN = "127.0.0.14"  # aiosmtpd relayhost offering only AUTH LOGIN
-ALL_HOSTS = (SINK, DEAD, SCRIPTED, HANG, TLS, BADTLS, DSN, NODSN, DROP, REUSE, AUTH, NOTLSAUTH, AUTHLOGIN)
+VTLS = "127.0.0.15"     # aiosmtpd with STARTTLS, certificate for mx.vtls.test and securepass.test (TLS policy)
+ALL_HOSTS = (SINK, DEAD, SCRIPTED, HANG, TLS, BADTLS, DSN, NODSN, DROP, REUSE, AUTH, NOTLSAUTH, AUTHLOGIN, VTLS)
 SCRIPTED_DOMAINS = {"badtls": BADTLS, "dsn": DSN, "nodsn": NODSN, "drop": DROP, "reuse": REUSE}
 
 
@@ -158,6 +159,9 @@ class RemoteDelivery(unittest.TestCase):
             "--mx-host=nullmx.test,.,0",
             f"--host-record=implicit.test,{SINK}",  # no MX: RFC 5321 implicit MX
             "--mx-host=tls.test,mx.tls.test,10", f"--host-record=mx.tls.test,{TLS}",
+            # TLS policy: three domains, one MX whose certificate names mx.vtls.test and securepass.test.
+            "--mx-host=vtls.test,mx.vtls.test,10", f"--host-record=mx.vtls.test,{VTLS}",
+            "--mx-host=securetls.test,mx.vtls.test,10", "--mx-host=securepass.test,mx.vtls.test,10",
         ]
         for name, ip in SCRIPTED_DOMAINS.items():
             dns += [f"--mx-host={name}.test,mx.{name}.test,10", f"--host-record=mx.{name}.test,{ip}"]
@@ -196,6 +200,19 @@ class RemoteDelivery(unittest.TestCase):
                                           tls_context=tls_context, auth_required=True,
                                           auth_exclude_mechanism=["PLAIN"], authenticator=cls.login_authenticator)
         cls.login_controller.start()
+        # TLS policy peer: its own self-signed certificate is the policy daemon's only CA.
+        pcert, pkey = make_certificate(cls.tmp, name="policy", san="DNS:mx.vtls.test,DNS:securepass.test")
+        cls.policy_ca = pcert
+        policy_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        policy_context.load_cert_chain(pcert, pkey)
+        cls.vtls_handler = Scripted()
+        cls.vtls_controller = Controller(cls.vtls_handler, hostname=VTLS, port=cls.smtp_port,
+                                         tls_context=policy_context, require_starttls=False)
+        cls.vtls_controller.start()
+        cls.tls_policy_table = os.path.join(cls.tmp, "tls_policy")
+        with open(cls.tls_policy_table, "w") as f:
+            f.write("# test TLS policies\nvtls.test verify\nsecuretls.test secure\nsecurepass.test secure\n"
+                    "tls.test verify\nnodsn.test encrypt\nbadtls.test none\n")
         cls.wrong_password_file = os.path.join(cls.tmp, "wrong.pass")
         with open(cls.wrong_password_file, "w") as f:
             f.write("not the password\n")
@@ -235,6 +252,7 @@ class RemoteDelivery(unittest.TestCase):
         cls.tls_controller.stop()
         cls.auth_controller.stop()
         cls.login_controller.stop()
+        cls.vtls_controller.stop()
         for mx in cls.mx.values():
             mx.stop()
         cls.hang.close()
@@ -527,6 +545,112 @@ class RemoteDelivery(unittest.TestCase):
             self.assertEqual(mx.messages, [], "nothing relayed without AUTH")
             self.assertNotIn(f"remote host {NOTLSAUTH}", d.log(), "not marked down: the host works")
 
+    def test_mx_answers_are_cached_for_their_ttl(self):
+        """A private dnsmasq with --local-ttl=8 and query logging: the MX of ttl.test is asked once for
+        two messages a second apart, and again for a third after the 8 s TTL (the old fixed 60 s cache
+        would not ask again; no cache would ask for every message)."""
+        port = free_port()
+        log_path = os.path.join(self.tmp, "dnsmasq-ttl.log")
+        dns = start_peer(["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--pid-file", f"--port={port}",
+                          "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                          "--local=/test/", "--log-facility=-", "--log-queries", "--local-ttl=8",
+                          "--mx-host=ttl.test,mx.ttl.test,10", f"--host-record=mx.ttl.test,{SINK}"],
+                         log_path=log_path)
+
+        def mx_queries():
+            with open(log_path, errors="replace") as f:
+                return len(re.findall(r"query\[MX\] ttl\.test from", f.read()))
+        try:
+            wait_until(lambda: "started" in open(log_path, errors="replace").read(), what="dnsmasq (ttl)")
+            with CheckedDaemon(relay_domains="ttl.test", dns_servers=f"127.0.0.1:{port}",
+                               remote_smtp_port=self.smtp_port, delay_warning_time="0") as d:
+                def deliver(marker):
+                    with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                        s.sendmail("alice@localhost", ["t@ttl.test"], f"Subject: {marker}\r\n\r\nhi\r\n")
+                    wait_until(lambda: self.sink_containing(marker), timeout=20, what=marker)
+                start = time.monotonic()
+                deliver("ttl-one")
+                self.assertEqual(mx_queries(), 1)
+                deliver("ttl-two")
+                self.assertLess(time.monotonic() - start, 7.0, "the second message came within the TTL")
+                self.assertEqual(mx_queries(), 1, "within the TTL the cached MX answer is used")
+                time.sleep(max(0.0, start + 9.0 - time.monotonic()))
+                deliver("ttl-three")
+                self.assertEqual(mx_queries(), 2, "after the TTL the MX is asked again")
+        finally:
+            stop_process(dns)
+
+    def policy_daemon(self):
+        """A second postrider with a TLS policy table whose CA is the VTLS peer's certificate (same DNS, peers)."""
+        return CheckedDaemon(relay_domains="vtls.test securetls.test securepass.test tls.test nodsn.test badtls.test",
+                             dns_servers=f"127.0.0.1:{self.dns_port}", remote_smtp_port=self.smtp_port,
+                             remote_command_timeout="2s", remote_connect_timeout="2s", retry_first="60s",
+                             delay_warning_time="0", tls_policy_table=self.tls_policy_table,
+                             remote_tls_ca_file=self.policy_ca)
+
+    def policy_deferral(self, rcpt, marker, mails_seen, dsn, reason):
+        """Send marker to rcpt through a policy daemon; assert it is deferred with dsn and reason, that
+        the peer saw no MAIL FROM (mails_seen() counts them), and that nothing bounced. Returns the log."""
+        mails = mails_seen()
+        with self.policy_daemon() as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", [rcpt], f"Subject: {marker}\r\n\r\nhi\r\n")
+            line = wait_until(lambda: re.search(r"[^\n]*to=<" + re.escape(rcpt) + r">[^\n]*status=deferred[^\n]*",
+                                                d.log()), timeout=20, what=f"{rcpt} deferred").group(0)
+            self.assertIn(f"dsn={dsn}", line)
+            self.assertIn(reason, line)
+            self.assertEqual(mails_seen(), mails, "the server saw no MAIL FROM")
+            self.assertEqual(d.read_delivered("alice"), [], "a policy failure never bounces")
+            return d.log()
+
+    def test_tls_policy_verify_and_secure_pass_with_the_right_ca_and_name(self):
+        with self.policy_daemon() as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", ["v@vtls.test"], "Subject: policy-verify-ok\r\n\r\nhi\r\n")
+                s.sendmail("alice@localhost", ["s@securepass.test"], "Subject: policy-secure-ok\r\n\r\nhi\r\n")
+            for marker in ("policy-verify-ok", "policy-secure-ok"):
+                got = wait_until(lambda: [i for i, t in enumerate(self.vtls_handler.transactions) if marker.encode()
+                                          in t[2]], timeout=20, what=marker)
+                self.assertTrue(self.vtls_handler.tls_seen[got[0]], f"{marker}: the server saw it inside TLS")
+            self.assertRegex(d.log(), r"tls_policy_table \S+: 6 entries")
+            self.assertRegex(d.log(), r"TLS connection established to mx\.vtls\.test\[127\.0\.0\.15\]:\d+: TLSv1\.[23]")
+
+    def test_tls_policy_verify_defers_with_another_ca(self):
+        log = self.policy_deferral("w@tls.test", "policy-wrong-ca", lambda: self.tls_handler.mails, "4.7.5",
+                                   "certificate verify failed")
+        self.assertNotIn("retrying without TLS", log, "no plaintext fallback under a mandatory policy")
+        self.assertNotIn(f"remote host {TLS}", log, "not marked down: the host works")
+
+    def test_tls_policy_secure_defers_on_a_name_mismatch(self):
+        # securetls.test's MX is mx.vtls.test, whose certificate (right CA) names mx.vtls.test and
+        # securepass.test but not securetls.test: "verify" would pass, "secure" must not.
+        self.policy_deferral("m@securetls.test", "policy-name-mismatch", lambda: self.vtls_handler.mails, "4.7.5",
+                             "certificate verify failed")
+
+    def test_tls_policy_encrypt_defers_when_starttls_is_not_offered(self):
+        mx = self.mx["nodsn"]  # advertises SIZE only
+        first = mx.connections + 1
+
+        def mails():
+            return len([c for n in range(1, mx.connections + 1) for c in mx.commands_of(n) if c.upper().startswith("MAIL")])
+        self.policy_deferral("e@nodsn.test", "policy-encrypt", mails, "4.7.4",
+                             "does not offer STARTTLS, and TLS is required (tls policy encrypt)")
+        sent = [c for n in range(first, mx.connections + 1) for c in mx.commands_of(n)]
+        self.assertTrue(sent, "the server was contacted")
+        self.assertFalse([c for c in sent if c.upper().startswith(("MAIL", "RCPT", "DATA"))], sent)
+        self.assertFalse(mx.messages_containing("policy-encrypt"))
+
+    def test_tls_policy_none_never_sends_starttls(self):
+        mx = self.mx["badtls"]  # offers STARTTLS (and would fail it)
+        with self.policy_daemon() as d:
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("alice@localhost", ["n@badtls.test"], "Subject: policy-none\r\n\r\nhi\r\n")
+            got = wait_until(lambda: mx.messages_containing("policy-none"), timeout=20, what="plaintext delivery")
+            conn = got[0]["connection"]
+            self.assertIn("EHLO", " ".join(mx.commands_of(conn)))
+            self.assertNotIn("STARTTLS", [c.upper() for c in mx.commands_of(conn)])
+            self.assertNotIn("retrying without TLS", d.log(), "no TLS was tried, so nothing to retry")
+
 
 class CheckConfigRoutes(unittest.TestCase):
     """check-config validates the transport table and the relayhost password file."""
@@ -576,6 +700,28 @@ class CheckConfigRoutes(unittest.TestCase):
         self.assertEqual(rc, 78, out)
         self.assertIn("is readable by other users", out)
         self.assertNotIn("secret", out)
+
+    def test_bad_tls_policy_lines_are_reported_with_numbers(self):
+        rc, out = self.check({"tls_policy_table": "{dir}/p", "remote_tls_ca_file": "{dir}/ca.pem"},
+                             {"p": ("# ok\nok.test verify\nx.test dane\ny.test encrypt match=nexthop\n", 0o644),
+                              "ca.pem": ("", 0o644)})
+        self.assertEqual(rc, 78, out)
+        self.assertIn("DIR/p:3: 'dane' is not a TLS level (none, may, encrypt, verify, secure)", out)
+        self.assertIn("DIR/p:4: expected 'domain level', got 3 fields", out)
+
+    def test_verify_levels_need_a_ca_file(self):
+        rc, out = self.check({"tls_policy_table": "{dir}/p"}, {"p": ("bank.test secure\n", 0o644)})
+        self.assertEqual(rc, 78, out)
+        self.assertIn("tls_policy_table: verify/secure entries need remote_tls_ca_file", out)
+        rc, out = self.check({"remote_tls_policy": "verify"}, {})
+        self.assertEqual(rc, 78, out)
+        self.assertIn("remote_tls_policy: verify needs remote_tls_ca_file", out)
+        rc, out = self.check({"remote_tls_policy": "strict"}, {})
+        self.assertEqual(rc, 78, out)
+        self.assertIn("remote_tls_policy: must be none, may, encrypt, verify or secure", out)
+        rc, out = self.check({"tls_policy_table": "{dir}/p", "remote_tls_policy": "encrypt"},
+                             {"p": ("legacy.test may\n.corp.test none\n", 0o644)})
+        self.assertEqual(rc, 0, out)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-// outbound/transport_table_file.hpp: load the transport table from a file (start-up, blocking I/O).
+// outbound/table_file.hpp: load the admin's per-domain tables from files (start-up, blocking I/O).
 //
-// Owns: reading the table file; parse errors become "path:line: message" strings.
-// Trust: the file is admin-owned; its text goes through parse_transport_table().
-// See also: transport_table.hpp (format), docs/configuration.md (transport_table).
+// Owns: reading the transport and TLS policy table files; parse errors become
+//       "path:line: message" strings.
+// Trust: the files are admin-owned; their text goes through the pure parsers.
+// See also: transport_table.hpp, tls_policy.hpp (formats), docs/configuration.md.
 #pragma once
 
+#include "outbound/tls_policy.hpp"
 #include "outbound/transport_table.hpp"
 
 #include <cstdint>
@@ -19,5 +21,8 @@ namespace postrider::outbound {
 //                        could not be read). For check-config and start-up.
 transport_table load_transport_table(const std::filesystem::path& path, std::uint16_t default_port,
                                      std::vector<std::string>& errors);
+
+// load_tls_policy_table - the same for tls_policy_table.
+tls_policy_table load_tls_policy_table(const std::filesystem::path& path, std::vector<std::string>& errors);
 
 }  // namespace postrider::outbound
