@@ -68,6 +68,7 @@ class HostilePeers(unittest.TestCase):
 
     def assert_deferred_never_bounced(self, rcpt):
         lines = self.outcome_lines(rcpt)
+        print(f"[outcome] {lines[0]}")
         self.assertTrue(any("status=deferred" in l for l in lines), lines)
         self.assertFalse(any("status=bounced" in l for l in lines), lines)
         self.assertEqual(self.d.delivered("alice"), [], "a bounce reached the sender")

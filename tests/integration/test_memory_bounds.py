@@ -16,11 +16,15 @@ import harness
 from harness import Daemon, free_port, wait_until
 
 MESSAGES = 10_000
-WARMUP = 500             # queued before the baseline is taken (allocator arenas, log buffers, pools)
+WARMUP = 400             # queued before the baseline is taken (allocator arenas, log buffers, pools)
 BODY = 8 * 1024          # per message: 10,000 bodies are 80 MiB
-INDEX_BOUND = 2 * 1024   # bytes of RSS per queued message we allow (an index entry is ~1 KiB)
+INDEX_BOUND = 2 * 1024   # bytes of RSS per queued message allowed (864 B measured: envelope, schedule entry)
 BIG = 25 * 1024 * 1024 - 64 * 1024  # just under message_size_limit (25M) with our headers
-BIG_BOUND_MIB = 96       # peak RSS growth allowed while taking and delivering the 25 MiB message
+# Peak RSS growth allowed while taking and delivering the 25 MiB message: the session holds
+# it once (growing by doubling: 32 MiB of capacity), the commit prepends in place, and the
+# maildir delivery reads it once more (reserved to size, LF-converted in place). 31.5 MiB
+# measured on the dev VM; less than two copies of the message.
+BIG_BOUND_MIB = 48
 
 
 def vm_kib(pid, field):
@@ -55,7 +59,9 @@ class QueuedMessages(unittest.TestCase):
             wait_until(lambda: deferred_count(d) >= WARMUP, timeout=60, what="warm-up deferrals")
             time.sleep(0.5)
             rss0 = vm_kib(d.proc.pid, "VmRSS")
-            threads, per = 8, (MESSAGES - WARMUP) // 8
+            threads = 8
+            per = (MESSAGES - WARMUP) // threads
+            self.assertEqual(per * threads, MESSAGES - WARMUP)
             started = time.monotonic()
             workers = [threading.Thread(target=load, args=(WARMUP + i * per, per)) for i in range(threads)]
             for w in workers:
