@@ -121,6 +121,7 @@ const std::vector<knob>& knobs()
         {"tls_policy_table", "file of per-domain TLS levels: domain  none|may|encrypt|verify|secure",
          text(&S::tls_policy_table)},
         {"dns_servers", "DNS servers ip:port, list (empty: /etc/resolv.conf)", list(&S::dns_servers)},
+        {"dns_timeout", "wait for a DNS answer, per try (2 tries per server)", duration(&S::dns_timeout)},
         {"remote_smtp_port", "TCP port of remote SMTP servers", size(&S::remote_smtp_port)},
         {"remote_concurrency", "concurrent outbound SMTP connections", size(&S::remote_concurrency)},
         {"remote_destination_concurrency", "concurrent outbound connections per destination domain",

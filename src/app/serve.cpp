@@ -71,6 +71,7 @@ dns::resolver_settings resolver_settings_from(const config::settings& s)
 {
     dns::resolver_settings r;
     r.servers = s.dns_servers;
+    r.timeout = s.dns_timeout;
     return r;
 }
 

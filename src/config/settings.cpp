@@ -105,6 +105,7 @@ std::vector<std::string> validate(const settings& s)
     if (s.remote_connect_timeout.count() < 1 || s.remote_command_timeout.count() < 1 ||
         s.remote_data_timeout.count() < 1)
         errors.push_back("remote_*_timeout: must be at least 1 second");
+    if (s.dns_timeout.count() < 1 || s.dns_timeout.count() > 60) errors.push_back("dns_timeout: must be between 1s and 60s");
     for (const auto& d : s.dns_servers)
         if (!valid_listen(d) || d.ends_with(":0"))
             errors.push_back("dns_servers: '" + d + "' is not ip:port or [ipv6]:port");

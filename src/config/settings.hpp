@@ -56,6 +56,7 @@ struct settings {
     std::string remote_tls_ca_file;          // PEM CAs for the verify and secure levels
     std::string tls_policy_table;            // file of "domain level" lines; empty: remote_tls_policy for all
     std::vector<std::string> dns_servers;    // "ip:port" list; empty: /etc/resolv.conf
+    std::chrono::seconds dns_timeout{5};     // per try; 2 tries per server (c-ares doubles the 2nd)
     std::uint32_t remote_smtp_port = 25;
     std::size_t remote_concurrency = 20;             // connections at once, all destinations
     std::size_t remote_destination_concurrency = 5;  // connections at once to one domain

@@ -74,8 +74,10 @@ queue::new_message to_new_message(smtp::accepted_message&& m, const session_stat
     queue::new_message out;
     const std::string single = m.recipients.size() == 1 ? m.recipients.front().address : std::string{};
     trace_info t{m.helo, s.peer_ip, s.deps.config.smtp.hostname, m.protocol, qid, single};
-    out.content = received_header(t, std::time(nullptr));
-    out.content += m.data;
+    // Prepend in the message's own buffer (its capacity is usually larger): a 25 MiB
+    // message is not copied, and the session does not keep a second copy during the commit.
+    out.content = std::move(m.data);
+    out.content.insert(0, received_header(t, std::time(nullptr)));
     out.sender = std::move(m.sender);
     for (auto& r : m.recipients) out.recipients.push_back({std::move(r.address), std::move(r.orcpt), r.notify});
     out.client = s.peer_ip;

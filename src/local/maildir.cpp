@@ -19,7 +19,7 @@ std::string clean_header_value(std::string_view v)
 
 }  // namespace
 
-std::string unique_name(std::int64_t unix_us, long pid, std::uint64_t n, std::string_view host)
+std::string unique_name(std::int64_t unix_us, long pid, std::string_view tag, std::string_view host)
 {
     std::string h;
     for (char c : host) {
@@ -27,7 +27,41 @@ std::string unique_name(std::int64_t unix_us, long pid, std::uint64_t n, std::st
         else if (c == ':') h += "\\072";
         else h += c;
     }
-    return fmt::format("{}.M{}P{}Q{}.{}", unix_us / 1000000, unix_us % 1000000, pid, n, h);
+    return fmt::format("{}.M{}P{}{}.{}", unix_us / 1000000, unix_us % 1000000, pid, tag, h);
+}
+
+std::string delivery_tag(std::string_view queue_id, std::size_t rcpt)
+{
+    return fmt::format("K{}-{}", queue_id, rcpt);
+}
+
+bool has_delivery_tag(std::string_view name, std::string_view tag)
+{
+    auto first = name.find('.');
+    if (first == std::string_view::npos) return false;
+    auto second = name.find('.', first + 1);
+    if (second == std::string_view::npos) return false;
+    // The tag's '-' cannot occur in a queue id, so a match at the end is exact:
+    // "K<id>-1" never matches a name ending in "K<id>-11".
+    return name.substr(first + 1, second - first - 1).ends_with(tag);
+}
+
+std::error_code find_delivery(const std::filesystem::path& maildir, std::string_view tag, bool& found)
+{
+    found = false;
+    for (const char* sub : {"new", "cur"}) {
+        std::error_code ec;
+        std::filesystem::directory_iterator it(maildir / sub, ec), end;
+        if (ec == std::errc::no_such_file_or_directory) continue;
+        for (; !ec && it != end; it.increment(ec)) {
+            if (has_delivery_tag(it->path().filename().native(), tag)) {
+                found = true;
+                return {};
+            }
+        }
+        if (ec) return ec;
+    }
+    return {};
 }
 
 std::string delivery_prefix(std::string_view sender, std::string_view recipient)
@@ -38,13 +72,19 @@ std::string delivery_prefix(std::string_view sender, std::string_view recipient)
 
 std::string to_lf(std::string_view content)
 {
-    std::string out;
-    out.reserve(content.size());
+    std::string out(content);
+    to_lf_in_place(out);
+    return out;
+}
+
+void to_lf_in_place(std::string& content)
+{
+    std::size_t w = 0;
     for (std::size_t i = 0; i < content.size(); ++i) {
         if (content[i] == '\r' && i + 1 < content.size() && content[i + 1] == '\n') continue;
-        out += content[i];
+        content[w++] = content[i];
     }
-    return out;
+    content.resize(w);
 }
 
 maildir_delivery::maildir_delivery(fs_ops& fs, std::filesystem::path maildir, std::string name,
@@ -53,11 +93,11 @@ maildir_delivery::maildir_delivery(fs_ops& fs, std::filesystem::path maildir, st
 {
 }
 
-std::error_code maildir_delivery::stage(std::string_view bytes)
+std::error_code maildir_delivery::stage(std::string_view head, std::string_view body)
 {
     for (const char* sub : {"tmp", "new", "cur"})
         if (auto ec = make_dirs(fs_, maildir_ / sub, 0700)) return ec;
-    return write_new_file(fs_, maildir_ / "tmp" / name_, bytes, {}, fsync_each_);
+    return write_new_file(fs_, maildir_ / "tmp" / name_, head, body, fsync_each_);
 }
 
 std::error_code maildir_delivery::publish()

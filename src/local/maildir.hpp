@@ -24,19 +24,34 @@
 
 namespace postrider::local {
 
-// unique_name - PURE: "<sec>.M<usec>P<pid>Q<n>.<host>", host with '/' and ':' escaped (\057, \072).
-std::string unique_name(std::int64_t unix_us, long pid, std::uint64_t n, std::string_view host);
+// unique_name - PURE: "<sec>.M<usec>P<pid><tag>.<host>", host with '/' and ':' escaped (\057, \072).
+//               tag must hold no '.', '/' or ':' (delivery_tag() output does not).
+std::string unique_name(std::int64_t unix_us, long pid, std::string_view tag, std::string_view host);
+// delivery_tag - PURE: "K<queue id>-<recipient index>". It names one (message, recipient)
+//                delivery, so a retry can find a copy an earlier attempt left (a crash
+//                between the rename into new/ and the journal record).
+std::string delivery_tag(std::string_view queue_id, std::size_t rcpt);
+// has_delivery_tag - PURE: the unique part of name (between its first and second '.')
+//                    ends with tag. Flags (":2,S" in cur/) and the host do not matter.
+bool has_delivery_tag(std::string_view name, std::string_view tag);
+// find_delivery - whether new/ or cur/ of maildir holds a file named with tag (a missing
+//                 directory holds none). Reads the directories, O(files): call it only when
+//                 an earlier attempt may have left a copy.
+std::error_code find_delivery(const std::filesystem::path& maildir, std::string_view tag, bool& found);
 // delivery_prefix - PURE: "Return-Path: <sender>\nDelivered-To: rcpt\n" with CR/LF/NUL removed.
 std::string delivery_prefix(std::string_view sender, std::string_view recipient);
 // to_lf - PURE: CRLF line ends to LF (maildir files use the local newline convention).
 std::string to_lf(std::string_view content);
+// to_lf_in_place - PURE: the same, in the string itself (no second copy of a 25 MiB message).
+void to_lf_in_place(std::string& content);
 
 class maildir_delivery {
 public:
-    // maildir_delivery - one delivery of bytes (already prefixed and LF-converted) into maildir.
+    // maildir_delivery - one delivery of bytes (prefix lines, then the LF-converted message) into maildir.
     maildir_delivery(fs_ops& fs, std::filesystem::path maildir, std::string name, bool fsync_each);
-    // stage - create maildir/{tmp,new,cur} if missing, write tmp/NAME (fsync it with fsync_each).
-    std::error_code stage(std::string_view bytes);
+    // stage - create maildir/{tmp,new,cur} if missing, write head then body to tmp/NAME
+    //         (fsync it with fsync_each). Two parts, so the message is never copied to prepend.
+    std::error_code stage(std::string_view head, std::string_view body = {});
     // publish - rename tmp/NAME to new/NAME (fsync new/ with fsync_each).
     std::error_code publish();
     // discard - remove whatever stage/publish left (after a failed flush); best effort.

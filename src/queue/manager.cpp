@@ -118,7 +118,7 @@ void manager::start()
     queue_worker_ = std::make_unique<disk_worker>(fs_, std::vector{s_.queue_dir}, group);
     delivery_worker_ = std::make_unique<disk_worker>(fs_, std::vector{s_.mail_root}, group);
     boost::asio::post(strand_, [this, msgs = std::move(report.messages)]() mutable {
-        for (auto& m : msgs) install(std::move(m.env), m.journal);
+        for (auto& m : msgs) install(std::move(m.env), m.journal, true);
         dispatch();
     });
 }
@@ -182,13 +182,13 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     }
     log::info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id, core::escape(env.sender),
               env.message_size, env.recipients.size());
-    boost::asio::post(strand_, [this, e = std::move(env)]() mutable { install(std::move(e), {}); dispatch(); });
+    boost::asio::post(strand_, [this, e = std::move(env)]() mutable { install(std::move(e), {}, false); dispatch(); });
     r.ok = true;
     r.queue_id = std::move(id);
     co_return r;
 }
 
-void manager::install(envelope env, const std::vector<outcome>& journal)
+void manager::install(envelope env, const std::vector<outcome>& journal, bool recovered)
 {
     std::string id = env.queue_id;
     message_state m;
@@ -204,6 +204,7 @@ void manager::install(envelope env, const std::vector<outcome>& journal)
             o.at_us - env.arrival_us >= std::chrono::microseconds(s_.delay_warning).count())
             r.delay_noticed = true;
     }
+    for (auto& r : m.rcpts) r.recovered = recovered && r.status == rcpt_status::pending;
     m.env = std::move(env);
     auto [it, fresh] = messages_.emplace(id, std::move(m));
     if (!fresh) {
@@ -298,31 +299,47 @@ boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
     } else if (!table_.lookup(local_part, domain)) {
         r = {outcome_kind::failed, "5.1.1", "unknown user", "local"};
     } else {
-        r = co_await deliver_local(id, m.env.sender, address);
+        // Only a retry can find an earlier copy: a fresh message skips the directory scan.
+        const auto& rs = m.rcpts[rcpt];
+        const bool look_first = rs.recovered || rs.attempts > 0;
+        r = co_await deliver_local(id, rcpt, m.env.sender, address, look_first);
     }
     co_await record(std::move(id), rcpt, std::move(r));
 }
 
-boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::string id, std::string sender,
-                                                                       std::string address)
+boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::string id, std::size_t rcpt,
+                                                                       std::string sender, std::string address,
+                                                                       bool look_first)
 {
     auto [local_part, domain] = split_address(address);
     std::filesystem::path maildir = s_.mail_root / *table_.lookup(local_part, domain);
-    local::maildir_delivery d(fs_, maildir,
-                              local::unique_name(to_us(system_clock::now()), ::getpid(), ++maildir_seq_, s_.hostname),
+    const std::string tag = local::delivery_tag(id, rcpt);
+    local::maildir_delivery d(fs_, maildir, local::unique_name(to_us(system_clock::now()), ::getpid(), tag, s_.hostname),
                               s_.flush == flush_mode::per_file);
     store& st = *store_;
+    bool found = false;
     std::vector<disk_worker::phase> phases;
-    phases.push_back([&st, &id, &d, &sender, &address] {
+    phases.push_back([&st, &id, &d, &sender, &address, &maildir, &tag, &found, look_first] {
+        if (look_first) {
+            if (auto ec = local::find_delivery(maildir, tag, found)) return ec;
+            if (found) return std::error_code{};
+        }
         std::string content;
         if (auto ec = st.read_message(id, content)) return ec;
-        return d.stage(local::delivery_prefix(sender, address) + local::to_lf(content));
+        local::to_lf_in_place(content);  // one copy of the message in memory, however large
+        return d.stage(local::delivery_prefix(sender, address), content);
     });
-    phases.push_back([&d] { return d.publish(); });
-    auto ec = co_await run(*delivery_worker_, std::move(phases), [&d] { d.discard(); }, true);
+    phases.push_back([&d, &found] { return found ? std::error_code{} : d.publish(); });
+    auto ec = co_await run(*delivery_worker_, std::move(phases), [&d, &found] { if (!found) d.discard(); }, true);
     attempt_result r;
     r.relay = "local";
-    if (ec) {
+    if (!ec && found) {
+        // Its data was flushed before its rename; this job's own flushes (or, per_file, the
+        // earlier fsyncs) cover the rename before the record below.
+        r.kind = outcome_kind::delivered;
+        r.status = "2.0.0";
+        r.reason = "already in maildir (an earlier attempt's copy)";
+    } else if (ec) {
         // A local failure is always temporary (never bounce for our own disk trouble).
         r.kind = outcome_kind::deferred;
         r.status = "4.2.0";

@@ -111,6 +111,7 @@ private:
         std::uint32_t attempts = 0;
         bool in_flight = false;
         bool delay_noticed = false;  // RFC 3461 DELAY notice sent (or no longer due): once per recipient
+        bool recovered = false;      // loaded at start still pending: an earlier life may have delivered it
         std::string dsn_status, reason;  // last outcome
 
         // apply - take over a journalled outcome (at replay and after an attempt alike).
@@ -145,7 +146,8 @@ private:
     // commit - the disk part of submit, shared with internal bounces.
     boost::asio::awaitable<commit_result> commit(std::string id, envelope env, std::string content);
     // install - add a message to the index and schedule its pending recipients (strand).
-    void install(envelope env, const std::vector<outcome>& journal);
+    //           recovered: loaded from disk at start (see rcpt_state::recovered).
+    void install(envelope env, const std::vector<outcome>& journal, bool recovered);
     // schedule_at - make (id, rcpt) ready at when (strand).
     void schedule_at(const std::string& id, std::size_t rcpt, sys_time when);
     // arm_timer - point the one timer at the earliest due item (strand).
@@ -158,9 +160,11 @@ private:
     void spawn(boost::asio::awaitable<void> task, std::string what);
     // attempt - one delivery attempt of one recipient, then its journal record (strand).
     boost::asio::awaitable<void> attempt(std::string id, std::size_t rcpt);
-    // deliver_local - write one maildir copy; the result classifies the failure.
-    boost::asio::awaitable<attempt_result> deliver_local(std::string id, std::string sender,
-                                                         std::string address);
+    // deliver_local - write one maildir copy of recipient rcpt; the result classifies the failure.
+    //                 look_first: an earlier attempt may have left its copy (a crash or a failed
+    //                 undo before its journal record); if new/ or cur/ holds it, record that one.
+    boost::asio::awaitable<attempt_result> deliver_local(std::string id, std::size_t rcpt, std::string sender,
+                                                         std::string address, bool look_first);
     // record - journal and apply one attempt's outcome (strand).
     // remote=true releases a remote recipient's count instead of a local delivery slot.
     //          when: the attempt's time (unset: now); a remote batch passes one value for all its
@@ -213,7 +217,6 @@ private:
     std::size_t remote_active_ = 0;  // remote recipients handed to the transport (not counted in active_)
     std::size_t finishing_ = 0;  // finish() tasks in flight
     bool stopped_ = false;
-    std::uint64_t maildir_seq_ = 0;
 };
 
 }  // namespace postrider::queue

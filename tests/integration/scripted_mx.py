@@ -20,12 +20,21 @@ class ScriptedMX:
                   client's TLS handshake fails; then close.
     drop_in_data: the first N transactions get 354, part of the body is read, and
                   the connection is closed without a reply.
+    bad_greeting: "drip" sends the greeting one byte every drip_interval seconds;
+                  "huge" sends a greeting line of huge_octets octets. Only the first
+                  bad_connections connections get it; later ones are served normally.
     """
 
-    def __init__(self, host, port, keywords=(), bad_starttls=False, drop_in_data=0):
+    def __init__(self, host, port, keywords=(), bad_starttls=False, drop_in_data=0,
+                 bad_greeting=None, bad_connections=1, drip_interval=0.5, huge_octets=10 * 1024 * 1024):
         self.keywords = list(keywords)
         self.bad_starttls = bad_starttls
         self.drops_left = drop_in_data
+        self.bad_greeting = bad_greeting
+        self.bad_connections = bad_connections
+        self.drip_interval = drip_interval
+        self.huge_octets = huge_octets
+        self.bad_greetings_sent = 0  # bad greetings started (a drip may be cut short by the client)
         self.lock = threading.Lock()
         self.connections = 0
         self.commands = []      # (connection number, command line as str)
@@ -102,6 +111,10 @@ class _Session:
         self.conn.sendall(text.encode() + b"\r\n")
 
     def run(self):
+        if self.mx.bad_greeting and self.number <= self.mx.bad_connections:
+            with self.mx.lock:
+                self.mx.bad_greetings_sent += 1
+            return self.bad_greeting()
         self.say("220 scripted.mx ESMTP")
         while not self.mx.stopping:
             cmd = self.line()
@@ -110,6 +123,21 @@ class _Session:
             verb = cmd.split(" ", 1)[0].upper()
             if not self.handle(verb, cmd):
                 return
+
+    def bad_greeting(self):
+        """Misbehave until the client gives up (closes) or the server stops; never a full reply."""
+        if self.mx.bad_greeting == "huge":
+            # One line far beyond any sane limit; the client must stop reading, not buffer it.
+            self.conn.sendall(b"220 " + b"x" * self.mx.huge_octets + b"\r\n")
+            return
+        for b in b"220 scripted.mx ESMTP slowly\r\n"[:-1]:  # never the final LF: no reply completes
+            if self.mx.stopping:
+                return
+            self.conn.sendall(bytes([b]))
+            time.sleep(self.mx.drip_interval)
+        # Hold the connection until the client closes it.
+        while not self.mx.stopping and self.conn.recv(65536):
+            pass
 
     def handle(self, verb, cmd):
         """Answer one command; False ends the connection."""

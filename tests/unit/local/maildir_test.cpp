@@ -12,8 +12,45 @@ using test::files_in;
 
 TEST_CASE("unique names follow the maildir convention, host escaped", "[maildir]")
 {
-    CHECK(unique_name(1700000000123456, 4242, 7, "mx.example.org") == "1700000000.M123456P4242Q7.mx.example.org");
-    CHECK(unique_name(5, 1, 2, "a/b:c") == "0.M5P1Q2.a\\057b\\072c");
+    CHECK(unique_name(1700000000123456, 4242, "K0123456789ABCDEF-7", "mx.example.org") ==
+          "1700000000.M123456P4242K0123456789ABCDEF-7.mx.example.org");
+    CHECK(unique_name(5, 1, "Q2", "a/b:c") == "0.M5P1Q2.a\\057b\\072c");
+    CHECK(delivery_tag("0123456789ABCDEF", 12) == "K0123456789ABCDEF-12");
+}
+
+TEST_CASE("a delivery tag matches only its own (message, recipient), in new/ and cur/ names", "[maildir]")
+{
+    const std::string tag = delivery_tag("0123456789ABCDEF", 1);
+    CHECK(has_delivery_tag("1700000000.M1P2K0123456789ABCDEF-1.host", tag));
+    CHECK(has_delivery_tag("1700000000.M1P2K0123456789ABCDEF-1.host:2,S", tag));  // moved to cur/ and seen
+    CHECK_FALSE(has_delivery_tag("1700000000.M1P2K0123456789ABCDEF-11.host", tag));
+    CHECK_FALSE(has_delivery_tag("1700000000.M1P2K0123456789ABCDEF-0.host", tag));
+    CHECK_FALSE(has_delivery_tag("1700000000.M1P2K0123456789ABCDEG-1.host", tag));
+    CHECK_FALSE(has_delivery_tag("1700000000.M1P2Q7.K0123456789ABCDEF-1", tag));  // in the host part: not ours
+    CHECK_FALSE(has_delivery_tag("K0123456789ABCDEF-1", tag));
+    CHECK_FALSE(has_delivery_tag("", tag));
+}
+
+TEST_CASE("find_delivery looks in new/ and cur/, not tmp/; a missing maildir holds nothing", "[maildir]")
+{
+    test::temp_dir t;
+    auto md = t.path() / "Maildir";
+    const std::string tag = delivery_tag("0123456789ABCDEF", 0);
+    bool found = true;
+    REQUIRE_FALSE(find_delivery(md, tag, found));
+    CHECK_FALSE(found);
+    for (const char* sub : {"tmp", "new", "cur"}) std::filesystem::create_directories(md / sub);
+    test::spit(md / "tmp" / ("1.M1P1" + tag + ".h"), "half");  // a staged, unpublished copy does not count
+    test::spit(md / "new" / "1.M1P1K0123456789ABCDEF-1.h", "other recipient");
+    REQUIRE_FALSE(find_delivery(md, tag, found));
+    CHECK_FALSE(found);
+    test::spit(md / "cur" / ("1.M1P1" + tag + ".h:2,S"), "read by the user");
+    REQUIRE_FALSE(find_delivery(md, tag, found));
+    CHECK(found);
+    std::filesystem::remove(md / "cur" / ("1.M1P1" + tag + ".h:2,S"));
+    test::spit(md / "new" / ("2.M1P1" + tag + ".h"), "x");
+    REQUIRE_FALSE(find_delivery(md, tag, found));
+    CHECK(found);
 }
 
 TEST_CASE("prefix lines cannot be split by CR/LF in addresses; CRLF becomes LF", "[maildir]")
@@ -22,6 +59,10 @@ TEST_CASE("prefix lines cannot be split by CR/LF in addresses; CRLF becomes LF",
     CHECK(delivery_prefix("a\r\nX-Evil: 1@x", "b\n@y") == "Return-Path: <aX-Evil: 1@x>\nDelivered-To: b@y\n");
     CHECK(to_lf("a\r\nb\r\n\r\nc\rd\n") == "a\nb\n\nc\rd\n");
     CHECK(to_lf("") == "");
+    CHECK(to_lf("\r\n\r") == "\n\r");
+    std::string s = "x\r\ny\r\r\n";
+    to_lf_in_place(s);
+    CHECK(s == "x\ny\r\n");
 }
 
 TEST_CASE("stage + publish: a missing Maildir is created 0700, the file lands in new/", "[maildir]")

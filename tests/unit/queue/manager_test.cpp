@@ -5,6 +5,8 @@
 #include "support/faulty_fs.hpp"
 #include "support/temp_dir.hpp"
 
+#include "manager_driver.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -22,64 +24,12 @@ using namespace postrider;
 using namespace postrider::queue;
 using namespace std::chrono_literals;
 using test::files_in;
-
-namespace {
-
-// run_until - drive io until pred holds or the time limit passes; returns pred().
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& pred, std::chrono::seconds limit = 20s)
-{
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (!pred() && std::chrono::steady_clock::now() < end) {
-        io.restart();
-        io.run_for(5ms);
-    }
-    return pred();
-}
-
-settings make_settings(const test::temp_dir& t)
-{
-    settings s;
-    s.queue_dir = t.path() / "queue";
-    s.mail_root = t.path() / "mail";
-    s.hostname = "mx.example.org";
-    return s;
-}
-
-new_message make_message(std::string sender, std::vector<std::string> rcpts, std::string body = "hello\r\n")
-{
-    new_message m;
-    m.sender = std::move(sender);
-    for (auto& r : rcpts) m.recipients.push_back({std::move(r), "", 0});
-    m.content = "Received: from client (127.0.0.1)\r\nSubject: test\r\n\r\n" + body;
-    m.client = "127.0.0.1";
-    m.protocol = "ESMTP";
-    return m;
-}
-
-// submit_one - start a submit; the result lands in out.
-void submit_one(boost::asio::io_context& io, manager& mgr, new_message m, std::optional<commit_result>& out)
-{
-    boost::asio::co_spawn(io, mgr.submit(mgr.allocate_id(), std::move(m)),
-                          [&out](std::exception_ptr e, commit_result r) {
-                              if (e) std::rethrow_exception(e);
-                              out = std::move(r);
-                          });
-}
-
-// maildir_new - files in <mail>/<domain>/<user>/Maildir/new.
-std::vector<std::string> maildir_new(const test::temp_dir& t, const std::string& domain, const std::string& user)
-{
-    return files_in(t.path() / "mail" / domain / user / "Maildir" / "new");
-}
-
-std::string only_message(const test::temp_dir& t, const std::string& domain, const std::string& user)
-{
-    auto files = maildir_new(t, domain, user);
-    REQUIRE(files.size() == 1);
-    return test::slurp(t.path() / "mail" / domain / user / "Maildir" / "new" / files[0]);
-}
-
-}  // namespace
+using test::make_message;
+using test::make_settings;
+using test::maildir_new;
+using test::only_message;
+using test::run_until;
+using test::submit_one;
 
 TEST_CASE("submit commits durably, then the manager delivers to maildirs and removes the message", "[manager]")
 {
