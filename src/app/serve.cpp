@@ -4,11 +4,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "dns/resolver.hpp"
 #include "control/server.hpp"
@@ -47,6 +50,7 @@ inbound::session_config session_config_from(const config::settings& s, const std
     c.smtp.max_message_size = s.message_size_limit;
     c.smtp.max_recipients = s.recipient_limit;
     c.smtp.hard_error_limit = s.hard_error_limit;
+    c.smtp.verp_delimiters = s.verp_delimiters;
     c.command_timeout = s.command_timeout;
     c.session_budget = s.session_budget;
     return c;
@@ -149,6 +153,18 @@ void watch_signals(asio::io_context& io, asio::signal_set& signals, asio::steady
 
 }  // namespace
 
+// postdrop_gid - the gid of postdrop_group; unset when the knob is empty. Throws if unknown.
+static std::optional<gid_t> postdrop_gid(const config::settings& s)
+{
+    if (s.postdrop_group.empty()) return std::nullopt;
+    struct group g{};
+    struct group* found = nullptr;
+    std::vector<char> buf(16384);
+    if (::getgrnam_r(s.postdrop_group.c_str(), &g, buf.data(), buf.size(), &found) != 0 || !found)
+        throw std::runtime_error("postdrop_group: no such group: " + s.postdrop_group);
+    return found->gr_gid;
+}
+
 int serve(const config::settings& s)
 {
     ::umask(077);
@@ -178,7 +194,8 @@ int serve(const config::settings& s)
 
     // sendmail(1)'s maildrop and the queue tools' control socket (docs/sendmail.md).
     pickup::service pickup(io.get_executor(),
-                           {s.queue_dir, hostname, {s.message_size_limit, s.recipient_limit}, std::chrono::seconds(5)},
+                           {s.queue_dir, hostname, {s.message_size_limit, s.recipient_limit, s.verp_delimiters},
+                            std::chrono::seconds(5), postdrop_gid(s)},
                            queue);
     pickup.start();
     control::server control(io.get_executor(), s.queue_dir, queue);

@@ -35,5 +35,9 @@ int queue_main(const std::vector<std::string>& args, const config_loader& load);
 int queue_list(const config::settings& s, bool json);
 // queue_flush - ask the running daemon to retry every deferred recipient now.
 int queue_flush(const config::settings& s);
+// queue_requeue - `queue requeue ID...|--all` (Postfix postsuper -r): deferred recipients
+//                 due now with a fresh retry schedule; by the daemon when it runs,
+//                 else journalled on disk for its next start. queue_requeue.cpp.
+int queue_requeue(const config::settings& s, const std::vector<std::string>& args);
 
 }  // namespace postrider::commands

@@ -2,8 +2,8 @@
 //                         directly; change it through the daemon when it runs.
 //
 // Trust: queue files are decoded with queue::decode_env_file (untrusted-safe);
-//        only names that pass is_valid_queue_id are opened. Changes (delete)
-//        are made BY the daemon when its control socket answers, so it never
+//        only names that pass is_valid_queue_id are opened. Changes (delete;
+//        requeue in queue_requeue.cpp) are made BY the daemon when its control socket answers, so it never
 //        sees a half-changed queue; only when no daemon listens are files
 //        removed here, in the daemon's own order (env/ID, then mess/ID).
 // XXX: a daemon that starts between our socket check and the unlink would
@@ -38,6 +38,7 @@ constexpr std::string_view queue_usage =
     "       postrider queue stats\n"
     "       postrider queue flush\n"
     "       postrider queue delete ID... | --sender ADDR | --recipient-domain DOMAIN | --all\n"
+    "       postrider queue requeue ID... | --all\n"
     "options: -c FILE (configuration)\n";
 
 // read_file - whole file up to max bytes; false on error.
@@ -243,6 +244,7 @@ int queue_main(const std::vector<std::string>& args_in, const config_loader& loa
     if (sub == "stats" && rest.empty()) return cmd_stats(*s);
     if (sub == "flush" && rest.empty()) return queue_flush(*s);
     if (sub == "delete") return cmd_delete(*s, rest);
+    if (sub == "requeue") return queue_requeue(*s, rest);
     fmt::print(stderr, "postrider: queue: bad command\n{}", queue_usage);
     return EX_USAGE;
 }

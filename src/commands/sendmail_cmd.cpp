@@ -108,7 +108,6 @@ int deliver(const config::settings& s, const sendmail::options& o)
         return fail(EX_DATAERR, "invalid recipient address '" + bad + "' in the message header");
     if (m.recipients.empty()) return fail(EX_USAGE, "no recipient addresses found in the message header (-t)");
 
-    std::string name;
     sendmail::completion c{user->login, o.full_name.value_or(user->full_name), domain, {}, std::time(nullptr)};
     // The Message-ID needs a unique token before the drop name exists: a fresh queue id is one.
     c.unique = queue::queue_id_generator().next();
@@ -116,10 +115,15 @@ int deliver(const config::settings& s, const sendmail::options& o)
     m.body_8bit = o.body_8bit || in.eight_bit;
     m.ret_full = o.ret_full;
     m.verp = o.verp;
+    if (o.verp) m.verp_delimiters = o.verp_delimiters.empty() ? s.verp_delimiters : o.verp_delimiters;
     m.protocol = "local";
     if (s.message_size_limit && m.content.size() > s.message_size_limit)
         return fail(EX_DATAERR, sendmail::describe(sendmail::input_error::too_large, 0));
-    if (auto ec = write_to_maildrop(s, m, name)) return fail(drop_failure_exit(ec), drop_failure_text(s, ec));
+    auto dropped = drop_message(s, m);
+    if (dropped.status != EX_OK) {
+        if (!dropped.error.empty()) fail(dropped.status, dropped.error);
+        return dropped.status;
+    }
     return EX_OK;
 }
 

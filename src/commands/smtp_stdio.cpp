@@ -66,14 +66,16 @@ smtp::commit_outcome commit(smtp::accepted_message m, const config::settings& s)
     for (auto& r : m.recipients) d.recipients.push_back({std::move(r.address), r.notify});
     d.envid = m.envid;
     d.ret_full = m.ret_full;
+    d.verp = !m.verp_delimiters.empty();
+    d.verp_delimiters = m.verp_delimiters;
     d.body_8bit = m.body_8bit;
     d.smtputf8 = m.smtputf8;
     d.protocol = m.protocol;
     d.helo = m.helo;
     d.content = sendmail::complete(sendmail::split_headers(m.data), completion_for(m, s));
-    std::string name;
-    if (auto ec = write_to_maildrop(s, d, name)) return {false, {}, "maildrop write failed: " + ec.message(), false};
-    return {true, name, {}, false};
+    auto dropped = drop_message(s, d);
+    if (dropped.status != EX_OK) return {false, {}, "maildrop write failed: " + dropped.error, false};
+    return {true, dropped.name, {}, false};
 }
 
 }  // namespace
@@ -85,6 +87,7 @@ int smtp_stdio(const config::settings& s)
     ss.max_message_size = s.message_size_limit;
     ss.max_recipients = s.recipient_limit;
     ss.hard_error_limit = s.hard_error_limit;
+    ss.verp_delimiters = s.verp_delimiters;
     accept_all policy;
     smtp::server_engine engine(ss, policy, "127.0.0.1");
     engine.greet();

@@ -3,6 +3,7 @@
 
 #include <sysexits.h>
 
+#include "commands/postdrop_client.hpp"
 #include "pickup/maildrop.hpp"
 #include "queue/queue_id.hpp"
 #include "smtp/address.hpp"
@@ -32,11 +33,27 @@ std::error_code write_to_maildrop(const config::settings& s, const pickup::dropp
     return pickup::write_drop(pickup::maildrop_path(s.queue_dir), name, pickup::encode_drop(m));
 }
 
+drop_outcome drop_message(const config::settings& s, const pickup::dropped_message& m)
+{
+    drop_outcome out;
+    auto ec = write_to_maildrop(s, m, out.name);
+    if (!ec) return out;
+    if (drop_failure_exit(ec) != EX_NOPERM) return {drop_failure_exit(ec), {}, drop_failure_text(s, ec)};
+    auto r = run_postdrop(s, pickup::encode_drop(m));
+    out.status = r.status;
+    out.name = r.name;
+    out.error = !r.error.empty() ? r.error
+              : r.status != EX_OK ? "the postdrop helper refused the message (exit " + std::to_string(r.status) + ")"
+                                  : std::string{};
+    return out;
+}
+
 std::string drop_failure_text(const config::settings& s, std::error_code ec)
 {
     std::string text = "cannot write to the maildrop " + pickup::maildrop_path(s.queue_dir).string() + ": " + ec.message();
     if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted)
-        text += " (only root and the owner of queue_dir may inject mail; see docs/security.md)";
+        text += " (only root, the owner of queue_dir and, through postrider-postdrop, users when postdrop_group "
+                "is set may inject mail; see docs/security.md)";
     return text;
 }
 

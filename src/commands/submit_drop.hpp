@@ -24,6 +24,16 @@ std::optional<std::string> qualify(std::string_view raw, const std::string& doma
 // write_to_maildrop - encode m and drop it under a fresh name (returned in name).
 std::error_code write_to_maildrop(const config::settings& s, const pickup::dropped_message& m, std::string& name);
 
+struct drop_outcome {
+    int status = 0;     // sysexits.h; EX_OK: the message is durable in maildrop/new
+    std::string name;   // the maildrop file name when EX_OK
+    std::string error;  // the failure sentence, for stderr or a 4xx text
+};
+
+// drop_message - write_to_maildrop, and when that is not permitted (an ordinary
+//                user: docs/security.md rule 1) hand the record to postrider-postdrop.
+drop_outcome drop_message(const config::settings& s, const pickup::dropped_message& m);
+
 // drop_failure_text - an explanation for a failed maildrop write, for stderr.
 std::string drop_failure_text(const config::settings& s, std::error_code ec);
 

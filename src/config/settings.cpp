@@ -5,6 +5,8 @@
 #include <iterator>
 #include <string_view>
 
+#include "core/verp.hpp"
+
 namespace postrider::config {
 namespace {
 
@@ -97,6 +99,13 @@ std::vector<std::string> validate(const settings& s)
     if (s.delay_warning_time.count() < 0) errors.push_back("delay_warning_time: must not be negative");
     if (!s.double_bounce_recipient.empty() && !valid_address(s.double_bounce_recipient))
         errors.push_back("double_bounce_recipient: must be empty or an address local@domain");
+    if (!core::valid_verp_delimiters(s.verp_delimiters))
+        errors.push_back("verp_delimiters: must be two characters from \"-=+\"");
+    for (char c : s.postdrop_group)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+            errors.push_back("postdrop_group: must be a group name (letters, digits, - and _)");
+            break;
+        }
     if (s.remote_smtp_port == 0 || s.remote_smtp_port > 65535) errors.push_back("remote_smtp_port: must be between 1 and 65535");
     if (s.remote_concurrency < 1 || s.remote_concurrency > 100000)
         errors.push_back("remote_concurrency: must be between 1 and 100000");

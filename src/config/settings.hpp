@@ -44,6 +44,11 @@ struct settings {
     std::chrono::seconds retry_max{3600};    // longest wait between two retries (the doubling's cap)
     std::chrono::seconds delay_warning_time{4 * 3600};  // RFC 3461 NOTIFY=DELAY notice after; 0 = never
     std::string double_bounce_recipient;     // undeliverable bounces go here; empty = log and drop
+    std::string verp_delimiters = "+=";      // VERP: owner+rcpt=domain@origin (Postfix default_verp_delimiters)
+
+    // Local submission (docs/security.md rule 1)
+    std::string postdrop_group;   // group of the setgid postrider-postdrop; empty: root and the service user only
+    std::string postdrop_helper;  // path of postrider-postdrop; empty: next to the postrider binary
 
     // Remote delivery (docs/remote-delivery.md)
     std::vector<std::string> relay_domains;  // accepted at RCPT from anyone and relayed onward (backup MX)

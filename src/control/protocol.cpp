@@ -3,6 +3,8 @@
 
 #include "queue/queue_id.hpp"
 
+#include <utility>
+
 namespace postrider::control {
 namespace {
 
@@ -21,11 +23,12 @@ std::optional<request> parse_request(std::string_view line)
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line == "ping") return request{verb::ping, {}};
     if (line == "flush") return request{verb::flush, {}};
-    constexpr std::string_view del = "delete ";
-    if (line.substr(0, del.size()) == del) {
-        auto id = line.substr(del.size());
+    if (line == "requeue all") return request{verb::requeue, {}};
+    for (auto [prefix, what] : {std::pair<std::string_view, verb>{"delete ", verb::remove}, {"requeue ", verb::requeue}}) {
+        if (line.substr(0, prefix.size()) != prefix) continue;
+        auto id = line.substr(prefix.size());
         if (!queue::is_valid_queue_id(id)) return std::nullopt;
-        return request{verb::remove, std::string(id)};
+        return request{what, std::string(id)};
     }
     return std::nullopt;
 }
@@ -36,6 +39,7 @@ std::string format_request(const request& r)
     case verb::ping: return "ping\n";
     case verb::flush: return "flush\n";
     case verb::remove: return "delete " + r.id + "\n";
+    case verb::requeue: return "requeue " + (r.id.empty() ? std::string("all") : r.id) + "\n";
     }
     return "ping\n";
 }

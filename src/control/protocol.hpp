@@ -2,7 +2,7 @@
 //
 // PURE: no I/O.
 // Owns: the request grammar: one line per connection, "flush" | "delete ID" |
-//       "ping", LF-terminated; the reply is one line "ok[ TEXT]" or "error TEXT".
+//       "requeue ID" | "requeue all" | "ping", LF-terminated; the reply is one line "ok[ TEXT]" or "error TEXT".
 // Trust: requests come only from local processes that passed the socket's
 //        file mode (0600) and the server's peer-uid check; parsed anyway with
 //        a length cap and an allow-list (ids must be valid queue ids).
@@ -17,11 +17,11 @@ namespace postrider::control {
 
 inline constexpr std::size_t max_request_octets = 256;
 
-enum class verb { ping, flush, remove };
+enum class verb { ping, flush, remove, requeue };
 
 struct request {
     verb what = verb::ping;
-    std::string id;  // remove only: a valid queue id
+    std::string id;  // remove: a valid queue id; requeue: a valid queue id, or "" for all
 };
 
 // parse_request - one line (without its LF); nullopt if not a valid request.

@@ -58,6 +58,11 @@ asio::awaitable<std::string> run_request(queue::manager& q, const request& r)
         auto why = co_await q.remove(r.id);
         co_return why.empty() ? reply_ok("deleted") : reply_error(why);
     }
+    case verb::requeue: {
+        auto res = co_await q.requeue(r.id);
+        co_return res.error.empty() ? reply_ok(std::to_string(res.recipients) + " recipients requeued")
+                                    : reply_error(res.error);
+    }
     }
     co_return reply_error("unknown request");
 }

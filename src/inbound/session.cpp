@@ -87,6 +87,7 @@ queue::new_message to_new_message(smtp::accepted_message&& m, const session_stat
     out.smtputf8 = m.smtputf8;
     out.envid = std::move(m.envid);
     out.ret_full = m.ret_full;
+    out.verp_delimiters = std::move(m.verp_delimiters);
     return out;
 }
 

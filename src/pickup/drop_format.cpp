@@ -7,7 +7,7 @@ namespace postrider::pickup {
 namespace {
 
 constexpr std::uint32_t magic = 0x31445250;  // "PRD1" little-endian
-constexpr std::size_t head_octets = 4 + 2 + 4;
+constexpr std::size_t head_octets = drop_head_octets;
 
 void put_le(std::string& out, std::uint64_t v, int n)
 {
@@ -58,6 +58,7 @@ std::string encode_drop(const dropped_message& m)
     put_str(p, m.protocol);
     put_str(p, m.helo);
     put_str(p, m.content);
+    put_str(p, m.verp_delimiters);
     std::string out;
     put_le(out, magic, 4);
     put_le(out, drop_format_version, 2);
@@ -71,7 +72,9 @@ drop_decode decode_drop(std::string_view bytes)
 {
     cursor head{bytes};
     if (head.le(4) != magic || !head.ok) return {std::nullopt, "not a maildrop file (bad magic)"};
-    if (auto v = head.le(2); v != drop_format_version) return {std::nullopt, "unknown maildrop format version " + std::to_string(v)};
+    const auto version = head.le(2);
+    if (version < oldest_drop_format_version || version > drop_format_version)
+        return {std::nullopt, "unknown maildrop format version " + std::to_string(version)};
     const auto len = head.le(4);
     if (len > max_drop_payload) return {std::nullopt, "payload length too large"};
     if (bytes.size() != head_octets + len + 4) return {std::nullopt, "file length does not match its payload length (truncated?)"};
@@ -99,6 +102,7 @@ drop_decode decode_drop(std::string_view bytes)
     m.protocol = c.str();
     m.helo = c.str();
     m.content = c.str();
+    if (version >= 2) m.verp_delimiters = c.str();
     if (!c.ok) return {std::nullopt, "a field runs past the end of the payload"};
     if (!c.in.empty()) return {std::nullopt, "trailing bytes after the last field"};
     return {std::move(m), {}};

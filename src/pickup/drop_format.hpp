@@ -7,13 +7,15 @@
 //        against the remaining bytes, the whole file is CRC-checked, and
 //        every failure is a value. Decoding proves only the framing; the
 //        fields are validated again by pickup/validate.hpp before submission.
-// Format, version 1 (docs/sendmail.md "Maildrop file format"); integers little-endian:
+// Format, version 2 (docs/sendmail.md "Maildrop file format"); integers little-endian:
 //     u32 magic "PRD1" | u16 version | u32 payload length | payload | u32 crc32(all before it)
 //   payload: str sender | u32 n | n x (str address, u8 notify) | str envid | u8 flags
-//            | str protocol | str helo | str content
+//            | str protocol | str helo | str content | v2: str verp_delimiters
 //   str = u32 length + bytes; flags: 1 ret_full, 2 body_8bit, 4 smtputf8, 8 verp.
+//   Version 1 (no verp_delimiters) is still read: its VERP uses the configured delimiters.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,7 +24,11 @@
 
 namespace postrider::pickup {
 
-inline constexpr std::uint16_t drop_format_version = 1;
+inline constexpr std::uint16_t drop_format_version = 2;
+inline constexpr std::uint16_t oldest_drop_format_version = 1;
+// Bytes before the payload (magic, version, payload length) and after it (CRC).
+inline constexpr std::size_t drop_head_octets = 4 + 2 + 4;
+inline constexpr std::size_t drop_tail_octets = 4;
 // Far above any message the wrapper accepts (message_size_limit) but bounded.
 inline constexpr std::uint32_t max_drop_payload = 128u * 1024 * 1024;
 
@@ -40,6 +46,7 @@ struct dropped_message {
     std::string protocol;  // "local" (stdin) or "ESMTP"/"SMTP" (-bs)
     std::string helo;      // -bs only
     std::string content;   // CRLF lines, headers completed
+    std::string verp_delimiters;  // with verp: the two delimiters; empty: the configured ones
     bool operator==(const dropped_message&) const = default;
 };
 

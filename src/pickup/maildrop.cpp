@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 #include <cerrno>
 #include <ctime>
 
@@ -71,6 +72,24 @@ std::error_code ensure_maildrop(const fs::path& queue_dir)
     const auto md = maildrop_path(queue_dir);
     for (const auto& p : {md, md / "tmp", md / "new", md / "quarantine"})
         if (auto e = make_dir(p, st.st_uid, st.st_gid, as_root)) return e;
+    return {};
+}
+
+std::error_code share_maildrop(const fs::path& queue_dir, gid_t gid)
+{
+    const auto md = maildrop_path(queue_dir);
+    const std::pair<fs::path, mode_t> dirs[] = {
+        {queue_dir, 0710}, {md, 01730}, {md / "tmp", 01730}, {md / "new", 01730}};
+    for (const auto& [p, mode] : dirs) {
+        // Only what differs is changed, so a daemon running as the service user works on
+        // directories packaging prepared (it may not be a member of the group itself).
+        // The group is set before the mode, so no moment grants a wrong group access.
+        struct stat st{};
+        if (::lstat(p.c_str(), &st) != 0) return last_error();
+        if (!S_ISDIR(st.st_mode)) return std::make_error_code(std::errc::not_a_directory);
+        if (st.st_gid != gid && ::chown(p.c_str(), static_cast<uid_t>(-1), gid) != 0) return last_error();
+        if ((st.st_mode & 07777) != mode && ::chmod(p.c_str(), mode) != 0) return last_error();
+    }
     return {};
 }
 

@@ -32,6 +32,12 @@ std::filesystem::path maildrop_path(const std::filesystem::path& queue_dir);
 //                   as the service user can use them.
 std::error_code ensure_maildrop(const std::filesystem::path& queue_dir);
 
+// share_maildrop - for the set-group-id postrider-postdrop (docs/security.md rule 1):
+//                  queue_dir 0710 and maildrop/, tmp/, new/ 1730, all group gid
+//                  (the group may pass through and create files, never list or
+//                  remove others' files); quarantine/ stays 0700.
+std::error_code share_maildrop(const std::filesystem::path& queue_dir, gid_t gid);
+
 // write_drop - tmp/NAME (0600) written and fsync'd, renamed to new/NAME, new/ fsync'd.
 //              On failure nothing is left in new/ (and tmp/NAME is removed).
 std::error_code write_drop(const std::filesystem::path& maildrop, const std::string& name, std::string_view bytes);

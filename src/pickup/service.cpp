@@ -34,6 +34,11 @@ void service::start()
 {
     if (auto ec = ensure_maildrop(s_.queue_dir))
         throw std::runtime_error("maildrop " + maildrop_.string() + ": " + ec.message());
+    if (s_.postdrop_gid) {
+        if (auto ec = share_maildrop(s_.queue_dir, *s_.postdrop_gid))
+            throw std::runtime_error("maildrop " + maildrop_.string() + ": giving it to postdrop_group: " + ec.message());
+        log::info("pickup: maildrop open to group {} through postrider-postdrop", *s_.postdrop_gid);
+    }
     if (auto n = clean_tmp(maildrop_, 24 * 3600)) log::info("pickup: removed {} stale maildrop/tmp files", n);
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));

@@ -24,6 +24,8 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -39,6 +41,9 @@ struct service_settings {
     std::string hostname;  // for the Received: header
     drop_limits limits;
     std::chrono::milliseconds retry_delay{5000};  // after a failed commit
+    // postdrop_group's gid: queue_dir 0710 and maildrop/, tmp/, new/ 1730 with that group
+    // (docs/security.md rule 1); unset: the directories stay as created (0700).
+    std::optional<gid_t> postdrop_gid;
 };
 
 struct service_stats {

@@ -6,6 +6,7 @@
 
 #include "core/escape.hpp"
 #include "core/limits.hpp"
+#include "core/verp.hpp"
 #include "smtp/address.hpp"
 
 namespace postrider::pickup {
@@ -99,6 +100,12 @@ validated_drop validate_drop(dropped_message m, const drop_limits& limits, const
     out.smtputf8 = m.smtputf8;
     out.envid = m.envid;
     out.ret_full = m.ret_full;
+    if (m.verp) {
+        out.verp_delimiters = m.verp_delimiters.empty() ? limits.verp_delimiters : m.verp_delimiters;
+        if (!core::valid_verp_delimiters(out.verp_delimiters)) return {std::nullopt, "invalid VERP delimiters"};
+    } else if (!m.verp_delimiters.empty()) {
+        return {std::nullopt, "VERP delimiters without the VERP flag"};
+    }
     return {std::move(out), {}};
 }
 

@@ -26,6 +26,7 @@ namespace postrider::pickup {
 struct drop_limits {
     std::uint64_t max_size = 0;      // message_size_limit; 0 = none
     std::size_t max_recipients = 0;  // recipient_limit; 0 = none
+    std::string verp_delimiters = "+=";  // for VERP requests that name none (verp_delimiters)
 };
 
 struct drop_origin {

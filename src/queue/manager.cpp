@@ -2,9 +2,11 @@
 #include "queue/manager.hpp"
 
 #include "core/escape.hpp"
+#include "core/verp.hpp"
 #include "local/maildir.hpp"
 #include "log/log.hpp"
 #include "queue/bounce.hpp"
+#include "queue/requeue.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -91,6 +93,14 @@ bool is_null_sender_mail(const envelope& e)
     return e.sender.empty() || e.is_bounce || e.is_double_bounce;
 }
 
+// envelope_sender - the MAIL FROM / Return-Path for one recipient: the VERP form
+//                   (owner+rcpt=domain@origin) when the message asked for it.
+std::string envelope_sender(const envelope& e, std::size_t rcpt)
+{
+    if (e.verp_delimiters.empty()) return e.sender;
+    return core::verp_sender(e.sender, e.recipients[rcpt].address, e.verp_delimiters).value_or(e.sender);
+}
+
 }  // namespace
 
 manager::manager(boost::asio::any_io_executor ex, settings s, const local::mailbox_table& table)
@@ -158,6 +168,7 @@ boost::asio::awaitable<commit_result> manager::submit(std::string id, new_messag
     env.body_8bit = m.body_8bit;
     env.smtputf8 = m.smtputf8;
     env.ret_full = m.ret_full;
+    env.verp_delimiters = std::move(m.verp_delimiters);
     co_return co_await commit(std::move(id), std::move(env), std::move(m.content));
 }
 
@@ -200,7 +211,7 @@ void manager::install(envelope env, const std::vector<outcome>& journal, bool re
         if (o.kind == outcome_kind::deferred) next[o.recipient] = from_us(o.next_attempt_us);
         // record() queues the delay notice before it journals the deferral that crossed
         // delay_warning, so such a record means the notice was sent (at-least-once).
-        if (o.kind == outcome_kind::deferred && s_.delay_warning.count() > 0 &&
+        if (o.kind == outcome_kind::deferred && !is_requeue_record(o) && s_.delay_warning.count() > 0 &&
             o.at_us - env.arrival_us >= std::chrono::microseconds(s_.delay_warning).count())
             r.delay_noticed = true;
     }
@@ -302,7 +313,7 @@ boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
         // Only a retry can find an earlier copy: a fresh message skips the directory scan.
         const auto& rs = m.rcpts[rcpt];
         const bool look_first = rs.recovered || rs.attempts > 0;
-        r = co_await deliver_local(id, rcpt, m.env.sender, address, look_first);
+        r = co_await deliver_local(id, rcpt, envelope_sender(m.env, rcpt), address, look_first);
     }
     co_await record(std::move(id), rcpt, std::move(r));
 }
@@ -579,10 +590,13 @@ void manager::start_remote(const std::string& id, std::size_t rcpt)
                    return std::tolower(static_cast<unsigned char>(a)) == b;
                });
     };
+    // VERP gives each recipient its own MAIL FROM: one transaction per recipient.
+    const bool alone = !m.env.verp_delimiters.empty();
     std::vector<std::size_t> batch{rcpt};
     std::erase_if(ready_, [&](const work_item& w) {
         if (w.id != id || w.rcpt == finish_marker) return false;
         if (w.rcpt == rcpt) return true;  // a duplicate entry for the recipient being started
+        if (alone) return false;
         const auto& r = m.rcpts[w.rcpt];
         if (r.status != rcpt_status::pending || r.in_flight || !same(w.rcpt)) return false;
         if (std::find(batch.begin(), batch.end(), w.rcpt) == batch.end()) batch.push_back(w.rcpt);
@@ -615,7 +629,7 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
     {
         const auto& m = messages_.at(id);
         b.queue_id = id;
-        b.sender = m.env.sender;
+        b.sender = envelope_sender(m.env, rcpts.front());  // per recipient with VERP (a batch of one)
         b.domain = split_address(m.env.recipients[rcpts.front()].address).second;
         for (auto i : rcpts) {
             const auto& er = m.env.recipients[i];

@@ -95,6 +95,15 @@ public:
     //          in flight: try again). Any thread (runs on the strand). manager_admin.cpp.
     boost::asio::awaitable<std::string> remove(std::string id);
 
+    struct requeue_result {
+        std::size_t recipients = 0;  // made due now with a fresh retry schedule
+        std::string error;           // set when nothing was changed
+    };
+    // requeue - admin "queue requeue" (Postfix postsuper -r): every deferred recipient of
+    //           message id ("" = every message) is journalled as requeued (durable), then
+    //           due now; routing is decided again at that attempt. Any thread (strand).
+    boost::asio::awaitable<requeue_result> requeue(std::string id);
+
     // stats - flush counters (tests, benchmarks). Thread-safe.
     manager_stats stats() const;
     // idle - no delivery attempt, bounce or removal in flight (deferred messages

@@ -1,5 +1,5 @@
 // queue/manager_admin.cpp: the queue manager's admin requests (queue flush,
-//                          queue delete), kept apart from manager.cpp so the
+//                          queue delete, queue requeue), kept apart from manager.cpp so the
 //                          delivery logic and the tools' hooks evolve separately.
 //
 // Trust: ids come from the control socket, already checked by is_valid_queue_id.
@@ -11,10 +11,11 @@
 #include "core/escape.hpp"
 #include "log/log.hpp"
 #include "queue/manager.hpp"
+#include "queue/requeue.hpp"
 
 namespace postrider::queue {
 
-// Both functions name their task lambda and await into a local: g++ 12 destroys
+// All three name their task lambda and await into a local: g++ 12 destroys
 // temporaries of a co_await full-expression twice (a lambda capturing a string
 // there is a double free; seen in the integration test of queue delete).
 
@@ -60,6 +61,66 @@ boost::asio::awaitable<std::string> manager::remove(std::string id)
     };
     auto why = co_await boost::asio::co_spawn(strand_, std::move(task), boost::asio::use_awaitable);
     co_return why;
+}
+
+boost::asio::awaitable<manager::requeue_result> manager::requeue(std::string id)
+{
+    auto task = [this, id]() -> boost::asio::awaitable<requeue_result> {
+        requeue_result res;
+        if (!id.empty() && !messages_.contains(id)) {
+            res.error = "not in the queue";
+            co_return res;
+        }
+        const auto now = std::chrono::system_clock::now();
+        const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+        // Journal first (durable), then change the index: a crash in between replays the
+        // records at start, which makes the same recipients due (at-least-once, like flush).
+        std::vector<std::pair<std::string, outcome>> records;
+        for (const auto& [mid, m] : messages_) {
+            if ((!id.empty() && mid != id) || m.finishing) continue;
+            for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+                const auto& r = m.rcpts[i];
+                if (r.status == rcpt_status::pending && !r.in_flight && r.attempts > 0)
+                    records.emplace_back(mid, requeue_outcome(static_cast<std::uint32_t>(i), r.dsn_status, now_us));
+            }
+        }
+        store& st = *store_;
+        std::vector<disk_worker::phase> phases;
+        for (const auto& rec : records) phases.push_back([&st, &rec] { return st.append(rec.first, rec.second); });
+        if (!phases.empty()) {
+            auto ec = co_await run(*queue_worker_, std::move(phases), {}, true);
+            if (ec) {
+                log::warn("queue: requeue requested; journal append failed error=\"{}\"", core::escape(ec.message()));
+                res.error = "journal append failed: " + ec.message();
+                co_return res;
+            }
+        }
+        // Recipients that were never tried need no record: they are due already; the
+        // ones above lose their timer entry and become ready now.
+        std::erase_if(due_, [&](const auto& entry) {
+            return entry.second.rcpt != finish_marker && (id.empty() || entry.second.id == id) &&
+                   messages_.contains(entry.second.id);
+        });
+        for (auto& [mid, m] : messages_) {
+            if ((!id.empty() && mid != id) || m.finishing) continue;
+            for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+                auto& r = m.rcpts[i];
+                if (r.status != rcpt_status::pending || r.in_flight) continue;
+                if (r.attempts > 0) {
+                    r.apply(requeue_outcome(static_cast<std::uint32_t>(i), r.dsn_status, now_us));
+                    log::info("{}: to=<{}>, requeued by admin request", mid, core::escape(m.env.recipients[i].address));
+                }
+                ready_.push_back({mid, i});
+                ++res.recipients;
+            }
+        }
+        timer_.expires_at(sys_time{});  // the earliest entry may be gone: re-arm from scratch
+        arm_timer();
+        dispatch();
+        co_return res;
+    };
+    auto res = co_await boost::asio::co_spawn(strand_, std::move(task), boost::asio::use_awaitable);
+    co_return res;
 }
 
 }  // namespace postrider::queue

@@ -123,6 +123,7 @@ bool decode_envelope_payload(std::string_view p, std::uint16_t version, envelope
     e.ret_full = r.boolean();
     e.is_bounce = r.boolean();
     if (version >= 2) e.is_double_bounce = r.boolean();
+    if (version >= 3) e.verp_delimiters = r.str();
     return r.ok && r.in.empty();
 }
 
@@ -177,6 +178,7 @@ std::string encode_envelope(const envelope& e)
     w.u8(e.ret_full);
     w.u8(e.is_bounce);
     w.u8(e.is_double_bounce);
+    w.str(e.verp_delimiters);
     return frame(record_type::header, h.out) + frame(record_type::envelope, w.out);
 }
 

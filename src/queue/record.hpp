@@ -7,7 +7,7 @@
 //        record CRC-checked, and every failure is a value, never a crash.
 //        Untrusted text (addresses, HELO, reply text) only ever appears inside
 //        length-prefixed fields, so it can never delimit or forge a record.
-// Format v2 (docs/queue-format.md "env/ID"; v1 is read too): a sequence of records
+// Format v3 (docs/queue-format.md "env/ID"; v1 and v2 are read too): a sequence of records
 //     u8 type | u32le payload length | payload | u32le crc32(type,length,payload)
 //   1. header   (type 1): u32le magic "PRQ1" | u16le version
 //   2. envelope (type 2): fields below, strings as u32le length + bytes
@@ -26,9 +26,10 @@
 
 namespace postrider::queue {
 
-// v2 added envelope::is_double_bounce (one u8 at the end of the envelope record);
-// v1 files are still read (is_double_bounce = false), only v2 is written.
-inline constexpr std::uint16_t format_version = 2;
+// v2 added envelope::is_double_bounce (one u8 at the end of the envelope record),
+// v3 envelope::verp_delimiters (one str after it); v1 and v2 files are still read
+// (is_double_bounce = false, no VERP), only v3 is written.
+inline constexpr std::uint16_t format_version = 3;
 inline constexpr std::uint16_t oldest_format_version = 1;
 // Largest record accepted (a 1,000-recipient envelope is well under 1 MiB).
 inline constexpr std::uint32_t max_record_octets = 16u * 1024 * 1024;
@@ -56,6 +57,9 @@ struct envelope {
     // A report about an undeliverable bounce, sent to double_bounce_recipient (format v2).
     // If it fails too, it is only logged: never a third message (no loop).
     bool is_double_bounce = false;
+    // VERP (format v3): non-empty = the two delimiters; each recipient gets its own
+    // envelope sender (core/verp.hpp) in remote transactions and in Return-Path.
+    std::string verp_delimiters;
     bool operator==(const envelope&) const = default;
 };
 

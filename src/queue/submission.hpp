@@ -40,6 +40,7 @@ struct new_message {
     bool smtputf8 = false;   // RFC 6531
     std::string envid;       // RFC 3461 ENVID, may be empty
     bool ret_full = false;   // RFC 3461 RET=FULL (default HDRS)
+    std::string verp_delimiters;  // VERP (sendmail -V, MAIL ... XVERP): two delimiters; empty: no VERP
 };
 
 struct commit_result {

@@ -3,6 +3,9 @@
 
 #include <cctype>
 
+#include "core/escape.hpp"
+#include "core/verp.hpp"
+
 namespace postrider::sendmail {
 namespace {
 
@@ -34,7 +37,17 @@ std::string apply_b(options& o, std::string_view arg)
     else if (arg == "p") o.run = mode::print_queue;
     else if (arg == "i") o.run = mode::rebuild_aliases;
     else if (arg == "d" || arg == "D") return "-bd is not supported: run 'postrider serve'";
-    else return "-b" + std::string(arg) + " is not supported (use -bm, -bs, -bp or -bi)";
+    else return "-b" + core::escape(arg, 32) + " is not supported (use -bm, -bs, -bp or -bi)";
+    return {};
+}
+
+// apply_verp - -V / -XV with optional delimiters (Postfix 2.2's -Vxy, today's -XVxy).
+std::string apply_verp(options& o, std::string_view delimiters)
+{
+    if (!delimiters.empty() && !core::valid_verp_delimiters(delimiters))
+        return "VERP delimiters must be two characters from \"-=+\", not '" + core::escape(delimiters, 32) + "'";
+    o.verp = true;
+    o.verp_delimiters = std::string(delimiters);
     return {};
 }
 
@@ -46,14 +59,14 @@ std::string apply_with_argument(options& o, char flag, const std::string& arg)
         auto v = lower(arg);
         if (v == "8bitmime") o.body_8bit = true;
         else if (v == "7bit") o.body_8bit = false;
-        else return "-B takes 7BIT or 8BITMIME, not '" + arg + "'";
+        else return "-B takes 7BIT or 8BITMIME, not '" + core::escape(arg, 32) + "'";
         return {};
     }
     case 'C': o.config_file = arg; return {};
     case 'F': o.full_name = arg; return {};
     case 'N': {
         auto n = parse_notify(arg);
-        if (!n) return "-N takes 'never' or a list of success,failure,delay, not '" + arg + "'";
+        if (!n) return "-N takes 'never' or a list of success,failure,delay, not '" + core::escape(arg, 32) + "'";
         o.notify = *n;
         return {};
     }
@@ -61,12 +74,12 @@ std::string apply_with_argument(options& o, char flag, const std::string& arg)
         auto v = lower(arg);
         if (v == "full") o.ret_full = true;
         else if (v == "hdrs") o.ret_full = false;
-        else return "-R takes full or hdrs, not '" + arg + "'";
+        else return "-R takes full or hdrs, not '" + core::escape(arg, 32) + "'";
         return {};
     }
     case 'X':
-        if (!arg.empty() && arg.front() == 'V') o.verp = true;
-        else o.ignored.push_back("-X" + arg);
+        if (!arg.empty() && arg.front() == 'V') return apply_verp(o, std::string_view(arg).substr(1));
+        o.ignored.push_back("-X" + arg);
         return {};
     case 'b': return apply_b(o, arg);
     case 'f':
@@ -96,9 +109,9 @@ std::string parse_cluster(options& o, const std::vector<std::string>& args, std:
     const std::string& word = args[i];
     for (std::size_t k = 1; k < word.size(); ++k) {
         const char f = word[k];
-        if (f == 'V' || f == 'q') {  // optional attached argument only
-            if (f == 'V') o.verp = true;
-            else o.run = mode::flush_queue;
+        if (f == 'V') return apply_verp(o, std::string_view(word).substr(k + 1));  // optional attached argument only
+        if (f == 'q') {  // optional attached argument only (an interval: ignored)
+            o.run = mode::flush_queue;
             return {};
         }
         if (with_argument.find(f) != std::string_view::npos) {
@@ -109,7 +122,7 @@ std::string parse_cluster(options& o, const std::vector<std::string>& args, std:
             return apply_with_argument(o, f, arg);
         }
         if (without_argument.find(f) == std::string_view::npos)
-            return std::string("unknown option -") + f;
+            return "unknown option -" + core::escape(std::string_view(&f, 1));
         apply_flag(o, f);
     }
     return {};

@@ -6,7 +6,8 @@
 // Trust: argv comes from a local user (or a program acting for one, e.g. a
 //        mail user agent or cron): not privileged, but not hostile to
 //        itself either. Addresses given here are validated later by the
-//        smtp/ parsers, never used as paths.
+//        smtp/ parsers, never used as paths. Words quoted in an error are
+//        escaped (core/escape): the error is always one printable line.
 // See also: docs/sendmail.md (flag table, exit codes).
 #pragma once
 
@@ -39,7 +40,8 @@ struct options {
     bool body_8bit = false;                // -B 8BITMIME
     std::uint8_t notify = 0;               // -N, as notify_* bits (0: not given)
     bool ret_full = false;                 // -R full
-    bool verp = false;                     // -V / -XV: accepted, recorded, not acted on yet
+    bool verp = false;                     // -V[xy] / -XV[xy]: per-recipient envelope sender
+    std::string verp_delimiters;           // xy of -Vxy / -XVxy; empty: the configured verp_delimiters
     std::string config_file;               // -C FILE: our configuration file
     std::vector<std::string> recipients;   // operands
     std::vector<std::string> ignored;      // flags accepted and ignored, for -v style notes

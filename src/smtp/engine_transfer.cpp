@@ -140,6 +140,7 @@ void server_engine::impl::finish_message()
     m.smtputf8 = tx_.params.smtputf8;
     m.envid = std::move(tx_.params.envid);
     m.ret_full = tx_.params.ret_full;
+    if (tx_.params.xverp) m.verp_delimiters = tx_.params.xverp->empty() ? settings_.verp_delimiters : *tx_.params.xverp;
     m.data = sink_.take();
     ready_ = std::move(m);
     reset_transaction();

@@ -2,6 +2,7 @@
 #include "smtp/esmtp_params.hpp"
 
 #include "core/escape.hpp"
+#include "core/verp.hpp"
 #include "smtp/command.hpp"
 
 namespace postrider::smtp {
@@ -49,7 +50,8 @@ bool next_param(std::string_view& rest, param& p, std::string& error)
     const auto eq = token.find('=');
     p.key = token.substr(0, eq);
     p.value = eq == std::string_view::npos ? std::nullopt : std::optional(token.substr(eq + 1));
-    if (valid_keyword(p.key) && (!p.value || valid_value(*p.value)))
+    // XVERP=+= is Postfix's syntax: '=' is not an esmtp-value octet, the delimiter check covers it.
+    if (valid_keyword(p.key) && (!p.value || valid_value(*p.value) || iequals(p.key, "XVERP")))
         return true;
     error = "Bad parameter syntax: " + core::escape(token, 64);
     return false;
@@ -144,7 +146,7 @@ std::string body_value(const std::optional<std::string_view>& v, mail_params& ou
 // apply_mail_param - one MAIL parameter into out; error text if it is wrong.
 std::string apply_mail_param(const param& p, mail_params& out, unsigned& seen)
 {
-    static const std::string_view keys[] = {"SIZE", "BODY", "SMTPUTF8", "RET", "ENVID"};
+    static const std::string_view keys[] = {"SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "XVERP"};
     int k = -1;
     if (auto e = check_key(p, keys, seen, k); !e.empty())
         return e;
@@ -161,6 +163,11 @@ std::string apply_mail_param(const param& p, mail_params& out, unsigned& seen)
     case 3:
         out.ret_full = v && iequals(*v, "FULL");
         return v && (out.ret_full || iequals(*v, "HDRS")) ? "" : "Bad RET value";
+    case 5:
+        if (v && !core::valid_verp_delimiters(*v))
+            return "Bad XVERP delimiters: use two of " + std::string(core::verp_delimiter_chars);
+        out.xverp = v ? std::string(*v) : std::string{};
+        return {};
     default: {
         auto d = v && v->size() <= envid_octets ? xtext_decode(*v) : std::nullopt;
         out.envid = d ? *d : "";

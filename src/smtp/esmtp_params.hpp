@@ -8,7 +8,9 @@
 //        ASCII, so no control octet can reach the queue or a log line.
 // Standards: RFC 5321 4.1.2 (esmtp-param), 1870 (SIZE), 6152 (BODY=8BITMIME),
 //            3030 3 (BODY=BINARYMIME, refused: not advertised), 6531 3.4
-//            (SMTPUTF8), 3461 4.1-4.4 (RET, ENVID, NOTIFY, ORCPT, xtext).
+//            (SMTPUTF8), 3461 4.1-4.4 (RET, ENVID, NOTIFY, ORCPT, xtext);
+//            Postfix's XVERP[=xy] (its value may hold '=', so it is checked
+//            against core/verp.hpp's allow-list instead of esmtp-value).
 // See also: docs/smtp.md ("555 5.5.4" and "552 5.3.4" rows).
 #pragma once
 
@@ -31,6 +33,9 @@ struct mail_params {
     bool smtputf8 = false;
     bool ret_full = false;  // RET=FULL (default HDRS)
     std::string envid;      // ENVID, xtext-decoded, printable ASCII
+    // XVERP (Postfix): per-recipient envelope senders; the value is the two
+    // delimiters ("" for bare XVERP: the server's verp_delimiters).
+    std::optional<std::string> xverp;
 };
 
 struct rcpt_params {

@@ -31,6 +31,7 @@ struct server_settings {
     std::uint64_t max_message_size = limits::default_message_size;  // octets; 0 = no limit advertised
     std::size_t max_recipients = limits::default_recipients;
     std::size_t hard_error_limit = limits::default_hard_errors;
+    std::string verp_delimiters = "+=";  // for a bare XVERP (config verp_delimiters)
 };
 
 // What the recipient table says about one RCPT TO address.
@@ -65,6 +66,7 @@ struct accepted_message {
     bool smtputf8 = false;
     std::string envid;
     bool ret_full = false;
+    std::string verp_delimiters;  // XVERP given: its delimiters (or the default); empty: no VERP
     std::string data;  // message octets: unstuffed, every line ending CRLF, no bare CR or LF
 };
 

@@ -257,6 +257,67 @@ class WhileUp(unittest.TestCase):
         self.assertNotEqual(self.e.queue("delete", qid).returncode, 0)  # gone: "not in the queue"
 
 
+class Requeue(unittest.TestCase):
+    """queue requeue (Postfix postsuper -r): deferred recipients due now, fresh retry schedule.
+
+    The default first retry is 5 minutes away, so a delivery within seconds after the
+    fix proves the requeue made the recipient due (flush is not used anywhere here).
+    """
+
+    def stuck(self, e, user, sender):
+        os.makedirs(os.path.join(e.d.settings["mail_root"], "localhost", user), exist_ok=True)
+        open(e.d.maildir(user), "w").close()  # a file where the Maildir belongs: 4.2.0, deferred
+        self.assertEqual(e.sm("-f", sender, user, data=b"Subject: requeue\n\nx\n").returncode, 0)
+
+        def deferred():
+            for line in e.queue("list", "--json").stdout.splitlines():
+                m = json.loads(line)
+                if m["sender"] == sender and m["recipients"][0]["attempts"] >= 1:
+                    return m
+            return None
+        return wait_until(deferred, what="deferred message")
+
+    def test_requeue_through_the_daemon(self):
+        e = Env()
+        self.addCleanup(e.close)
+        e.d.start()
+        m = self.stuck(e, "rq1", "rq1@example.org")
+        qid = m["queue_id"]
+        self.assertGreater(m["recipients"][0]["next_attempt"], m["arrival_time"] + 200)
+        os.unlink(e.d.maildir("rq1"))  # the admin fixes the mailbox ...
+        r = e.queue("requeue", qid)  # ... and requeues
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 recipients requeued", r.stdout)
+        self.assertNotIn("daemon not running", r.stdout)
+        [got] = e.d.read_delivered_wait("rq1", 1)
+        self.assertIn(b"Subject: requeue", got)
+        self.assertIn(f"{qid}: to=<rq1@localhost>, requeued by admin request", e.d.log())
+        r = e.queue("requeue", qid)
+        self.assertNotEqual(r.returncode, 0)  # delivered and removed: "not in the queue"
+        self.assertIn("not in the queue", r.stderr)
+        self.assertEqual(e.queue("requeue").returncode, 64)
+        self.assertEqual(e.queue("requeue", "../etc").returncode, 64)
+
+    def test_requeue_all_while_down_resets_the_schedule(self):
+        e = Env()
+        self.addCleanup(e.close)
+        e.d.start()
+        m = self.stuck(e, "rq2", "rq2@example.org")
+        self.assertEqual(e.d.stop(), 0)
+        os.unlink(e.d.maildir("rq2"))
+        r = e.queue("requeue", "--all")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"{m['queue_id']}: 1 recipients requeued (daemon not running", r.stdout)
+        [after] = [json.loads(l) for l in e.queue("list", "--json").stdout.splitlines()]
+        rc = after["recipients"][0]
+        self.assertEqual((rc["attempts"], rc["state"]), (0, "deferred"))
+        self.assertIn("requeued by admin request", rc["reason"])
+        self.assertIn("requeued by admin request", e.queue("show", m["queue_id"]).stdout)
+        e.d.start()  # without the requeue the retry would be 5 minutes away
+        [got] = e.d.read_delivered_wait("rq2", 1)
+        self.assertIn(b"Subject: requeue", got)
+
+
 class OfflineDelete(unittest.TestCase):
     def test_delete_by_sender_while_down_removes_files(self):
         e = Env()

@@ -243,7 +243,7 @@ TEST_CASE("queue lifetime expiry bounces; a null sender never gets a bounce", "[
     CHECK(files_in(t.path() / "queue/env").empty());
 }
 
-TEST_CASE("a maildir write failure defers the recipient and keeps the message", "[manager]")
+TEST_CASE("a maildir write failure defers the recipient and keeps the message; requeue retries at once", "[manager]")
 {
     test::temp_dir t;
     boost::asio::io_context io;
@@ -270,7 +270,45 @@ TEST_CASE("a maildir write failure defers the recipient and keeps the message", 
     CHECK(maildir_new(t, "example.org", "bob").empty());
     CHECK(files_in(t.path() / "mail/example.org/bob/Maildir/tmp").empty());
     CHECK(mgr.queued() == 1);
-    ffs.heal();
+    ffs.heal();  // the retry is 5 minutes away: only a requeue delivers now
+
+    std::optional<manager::requeue_result> missing, rq;
+    boost::asio::co_spawn(io, mgr.requeue("0000000000000000"), [&](std::exception_ptr e, manager::requeue_result r) {
+        if (e) std::rethrow_exception(e);
+        missing = std::move(r);
+    });
+    REQUIRE(run_until(io, [&] { return missing.has_value(); }));
+    CHECK(missing->error == "not in the queue");
+    boost::asio::co_spawn(io, mgr.requeue(res->queue_id), [&](std::exception_ptr e, manager::requeue_result r) {
+        if (e) std::rethrow_exception(e);
+        rq = std::move(r);
+    });
+    REQUIRE(run_until(io, [&] { return rq.has_value(); }));
+    CHECK(rq->error.empty());
+    CHECK(rq->recipients == 1);
+    REQUIRE(run_until(io, [&] { return maildir_new(t, "example.org", "bob").size() == 1; }, 10s));
+    REQUIRE(run_until(io, [&] { return mgr.queued() == 0; }));
+}
+
+TEST_CASE("VERP: each local copy gets its own Return-Path; without VERP the sender stays", "[manager][verp]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    manager mgr(io.get_executor(), make_settings(t), table);
+    mgr.start();
+    auto m = make_message("owner-list@example.org", {"bob@example.org", "carol@example.org"});
+    m.verp_delimiters = "+=";
+    std::optional<commit_result> res, plain;
+    submit_one(io, mgr, std::move(m), res);
+    submit_one(io, mgr, make_message("owner-list@example.org", {"dave@example.org"}), plain);
+    REQUIRE(run_until(io, [&] {
+        return maildir_new(t, "example.org", "bob").size() == 1 && maildir_new(t, "example.org", "carol").size() == 1 &&
+               maildir_new(t, "example.org", "dave").size() == 1;
+    }));
+    CHECK(only_message(t, "example.org", "bob").rfind("Return-Path: <owner-list+bob=example.org@example.org>\n", 0) == 0);
+    CHECK(only_message(t, "example.org", "carol").rfind("Return-Path: <owner-list+carol=example.org@example.org>\n", 0) == 0);
+    CHECK(only_message(t, "example.org", "dave").rfind("Return-Path: <owner-list@example.org>\n", 0) == 0);
 }
 
 namespace {

@@ -133,13 +133,13 @@ TEST_CASE("version, magic and record type are checked", "[record]")
     std::string f = encode_envelope(sample_envelope());
     SECTION("future version")
     {
-        // Rebuild the header record with version 3 and a valid CRC.
-        std::string h("\x01\x06\x00\x00\x00" "PRQ1" "\x03\x00", 11);
+        // Rebuild the header record with version 4 and a valid CRC.
+        std::string h("\x01\x06\x00\x00\x00" "PRQ1" "\x04\x00", 11);
         std::uint32_t c = crc32(h);
         for (int i = 0; i < 4; ++i) h += static_cast<char>((c >> (8 * i)) & 0xff);
         auto d = decode_env_file(h + f.substr(15));
         REQUIRE(d.error);
-        CHECK(d.error->what == "unsupported format version 3");
+        CHECK(d.error->what == "unsupported format version 4");
     }
     SECTION("an envelope record where a journal record belongs")
     {
@@ -193,26 +193,37 @@ std::string frame_v(std::uint8_t type, const std::string& payload)
 
 }  // namespace
 
-TEST_CASE("format v1 files (no double-bounce flag) are still read; v2 round-trips the flag", "[record]")
+TEST_CASE("format v1 and v2 files are still read; v3 round-trips the double-bounce flag and VERP", "[record]")
 {
     auto e = sample_envelope();
     e.is_bounce = true;
     e.is_double_bounce = true;
-    auto v2 = encode_envelope(e);
+    e.verp_delimiters = "+=";
+    auto v3 = encode_envelope(e);
+    auto d3 = decode_env_file(v3);
+    REQUIRE(d3.file);
+    CHECK(d3.file->env.is_double_bounce);
+    CHECK(d3.file->env.verp_delimiters == "+=");
+
+    // Older files: the same fields, header version 1 or 2, envelope payload without
+    // the v3 str (u32 length + 2 octets) and, for v1, the v2 byte before it.
+    const std::size_t header_len = 15;
+    const std::string v3_payload = v3.substr(header_len + 5, v3.size() - header_len - 9);
+    const std::string v2_payload = v3_payload.substr(0, v3_payload.size() - 6);
+    const std::string v1_payload = v2_payload.substr(0, v2_payload.size() - 1);
+    const std::string v2 = frame_v(1, std::string("PRQ1\x02\x00", 6)) + frame_v(2, v2_payload);
     auto d2 = decode_env_file(v2);
     REQUIRE(d2.file);
     CHECK(d2.file->env.is_double_bounce);
-
-    // A v1 file: header version 1, envelope payload without the last (v2) byte.
-    const std::size_t header_len = 15;
-    const std::string v2_payload = v2.substr(header_len + 5, v2.size() - header_len - 9);
-    const std::string v1 = frame_v(1, std::string("PRQ1\x01\x00", 6)) + frame_v(2, v2_payload.substr(0, v2_payload.size() - 1));
+    CHECK(d2.file->env.verp_delimiters.empty());
+    const std::string v1 = frame_v(1, std::string("PRQ1\x01\x00", 6)) + frame_v(2, v1_payload);
     auto d1 = decode_env_file(v1 + encode_outcome(sample_journal()[0]));
     REQUIRE(d1.file);
     CHECK(d1.file->env.is_bounce);
     CHECK_FALSE(d1.file->env.is_double_bounce);
     CHECK(d1.file->journal.size() == 1);
-    // The same v1 payload under a v2 header is one byte short: malformed, not misread.
-    auto bad = decode_env_file(frame_v(1, std::string("PRQ1\x02\x00", 6)) + frame_v(2, v2_payload.substr(0, v2_payload.size() - 1)));
-    CHECK(bad.error);
+    // An older payload under a newer header is short: malformed, not misread.
+    CHECK(decode_env_file(frame_v(1, std::string("PRQ1\x02\x00", 6)) + frame_v(2, v1_payload)).error);
+    CHECK(decode_env_file(frame_v(1, std::string("PRQ1\x03\x00", 6)) + frame_v(2, v2_payload)).error);
+    CHECK(decode_env_file(frame_v(1, std::string("PRQ1\x04\x00", 6)) + frame_v(2, v3_payload)).error);
 }

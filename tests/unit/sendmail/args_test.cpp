@@ -65,6 +65,12 @@ TEST_CASE("sendmail args: DSN, 8BITMIME, VERP, ignored -o options")
     CHECK(r.opts->ignored.size() == 3);
     CHECK(parse({"-N", "NEVER"}).opts->notify == notify_never);
     CHECK(parse({"-XV"}).opts->verp);
+    CHECK(parse({"-XV"}).opts->verp_delimiters.empty());  // the configured verp_delimiters
+    CHECK(parse({"-XV-="}).opts->verp_delimiters == "-=");
+    CHECK(parse({"-V+-", "a@b"}).opts->verp_delimiters == "+-");
+    CHECK(parse({"-tV"}).opts->verp);
+    CHECK_FALSE(parse({"-V"}).opts->verp_delimiters.size());
+    CHECK_FALSE(parse({"-Xv"}).opts->verp);
     CHECK(parse({"-f", "<>"}).opts->sender->empty());
 }
 
@@ -73,6 +79,9 @@ TEST_CASE("sendmail args: usage errors say what is wrong")
     struct row { std::vector<std::string> args; std::string want; };
     const std::vector<row> rows = {
         {{"-z"}, "unknown option -z"},
+        {{"-V+"}, "VERP delimiters must be two characters"},
+        {{"-XV+=x"}, "VERP delimiters must be two characters"},
+        {{"-XV.."}, "VERP delimiters must be two characters"},
         {{"-f"}, "option -f needs an argument"},
         {{"-N", "sometimes"}, "-N takes"},
         {{"-B", "BINARYMIME"}, "-B takes"},
@@ -80,6 +89,8 @@ TEST_CASE("sendmail args: usage errors say what is wrong")
         {{"-bd"}, "postrider serve"},
         {{"-bv"}, "not supported"},
         {{"-tz"}, "unknown option -z"},
+        {{"-R", "a\nb"}, "-R takes full or hdrs, not 'a\\nb'"},  // one printable line (found by fuzz_sendmail_args)
+        {{"-\x01"}, "unknown option -\\x01"},
     };
     for (const auto& r : rows) {
         INFO(r.args[0]);

@@ -4,6 +4,7 @@
 #include "control/protocol.hpp"
 #include "pickup/drop_format.hpp"
 #include "pickup/validate.hpp"
+#include "queue/record.hpp"
 
 using namespace postrider::pickup;
 
@@ -25,10 +26,38 @@ TEST_CASE("drop: round trip")
 {
     auto m = sample();
     m.verp = true;
+    m.verp_delimiters = "-=";
     m.envid = "E1";
     auto d = decode_drop(encode_drop(m));
     REQUIRE(d.message);
     CHECK(*d.message == m);
+}
+
+TEST_CASE("drop: version 1 files (no VERP delimiters) are still read and use the configured ones")
+{
+    auto m = sample();
+    m.verp = true;
+    auto v2 = encode_drop(m);
+    // v1 = the same payload without the last field (an empty str: 4 octets), fresh length and CRC.
+    std::string payload = v2.substr(drop_head_octets, v2.size() - drop_head_octets - drop_tail_octets - 4);
+    std::string v1 = v2.substr(0, 4) + std::string("\x01\x00", 2);
+    for (int i = 0; i < 4; ++i) v1 += static_cast<char>((payload.size() >> (8 * i)) & 0xff);
+    v1 += payload;
+    const auto crc = postrider::queue::crc32(v1);
+    for (int i = 0; i < 4; ++i) v1 += static_cast<char>((crc >> (8 * i)) & 0xff);
+    auto d = decode_drop(v1);
+    REQUIRE(d.message);
+    CHECK(d.message->verp);
+    CHECK(d.message->verp_delimiters.empty());
+    drop_limits limits{1000000, 10, "-="};
+    auto v = validate_drop(*d.message, limits, origin);
+    REQUIRE(v.message);
+    CHECK(v.message->verp_delimiters == "-=");
+    m.verp_delimiters = "++";
+    CHECK(validate_drop(m, limits, origin).message->verp_delimiters == "++");
+    m.verp = false;
+    m.verp_delimiters.clear();
+    CHECK(validate_drop(m, limits, origin).message->verp_delimiters.empty());
 }
 
 TEST_CASE("drop: every truncation and every flipped byte is refused, never misread")
@@ -77,6 +106,8 @@ TEST_CASE("validate: untrusted drops that break a rule are refused with a reason
         {"protocol", [](dropped_message& m) { m.protocol = "HTTP"; }, "protocol"},
         {"helo", [](dropped_message& m) { m.helo = "bad helo\r\n"; }, "HELO"},
         {"notify", [](dropped_message& m) { m.recipients[0].notify = 99; }, "NOTIFY"},
+        {"VERP delimiters", [](dropped_message& m) { m.verp = true; m.verp_delimiters = "+@"; }, "VERP delimiters"},
+        {"delimiters without VERP", [](dropped_message& m) { m.verp_delimiters = "+="; }, "without the VERP flag"},
     };
     for (const auto& r : rows) {
         INFO(r.why);
@@ -104,6 +135,17 @@ TEST_CASE("control protocol: allow-listed requests only")
     CHECK_FALSE(parse_request("FLUSH"));
     CHECK_FALSE(parse_request(std::string(300, 'f')));
     CHECK(format_request(*d) == "delete 1K120R34C8PAGYR6\n");
+    auto rq = parse_request("requeue 1K120R34C8PAGYR6");
+    REQUIRE(rq);
+    CHECK(rq->what == verb::requeue);
+    CHECK(format_request(*rq) == "requeue 1K120R34C8PAGYR6\n");
+    auto all = parse_request("requeue all");
+    REQUIRE(all);
+    CHECK(all->id.empty());
+    CHECK(format_request(*all) == "requeue all\n");
+    CHECK_FALSE(parse_request("requeue"));
+    CHECK_FALSE(parse_request("requeue ALL"));
+    CHECK_FALSE(parse_request("requeue ../x"));
     CHECK(reply_error("bad\r\nline") == "error bad??line\n");
     CHECK(reply_ok() == "ok\n");
 }

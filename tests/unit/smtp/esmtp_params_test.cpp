@@ -32,6 +32,14 @@ TEST_CASE("parse_mail_params: got values or the 555 reason", "[esmtp]")
         {"-X=1", "Bad parameter syntax: -X=1"},
         {"X=a=b", "Bad parameter syntax: X=a=b"},
         {"X=\x01", "Bad parameter syntax: X=\\x01"},
+        {"XVERP", ""},
+        {"xverp=-=", ""},
+        {"XVERP=+=", ""},
+        {"XVERP=+", "Bad XVERP delimiters: use two of -=+"},
+        {"XVERP=+=-", "Bad XVERP delimiters: use two of -=+"},
+        {"XVERP=.=", "Bad XVERP delimiters: use two of -=+"},
+        {"XVERP XVERP", "Duplicate option: XVERP"},
+        {"XVERP=\x01=", "Bad XVERP delimiters: use two of -=+"},
     }));
     INFO("params " << r.in);
     const auto got = parse_mail_params(r.in);
@@ -48,6 +56,9 @@ TEST_CASE("parse_mail_params: values land in the right fields", "[esmtp]")
     CHECK(got.params->smtputf8);
     CHECK(got.params->ret_full);
     CHECK(got.params->envid == "id+x");
+    CHECK_FALSE(got.params->xverp);
+    CHECK(parse_mail_params("XVERP").params->xverp == "");  // the server's verp_delimiters
+    CHECK(parse_mail_params("XVERP=-=").params->xverp == "-=");
 }
 
 TEST_CASE("parse_rcpt_params: NOTIFY and ORCPT", "[esmtp]")

@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""VERP: sendmail -V / -XV and MAIL FROM ... XVERP give each recipient its own return path.
+
+Remote: a scripted MX on 127.0.0.1 behind relayhost [127.0.0.1]:PORT records every
+MAIL FROM; local: the Return-Path written into each maildir copy.
+"""
+import os
+import shutil
+import smtplib
+import subprocess
+import unittest
+
+import harness
+from harness import BIN, Daemon, wait_until
+from scripted_mx import ScriptedMX
+
+
+class Verp(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.mx = ScriptedMX("127.0.0.1", 0, ["PIPELINING", "SIZE 10000000", "8BITMIME"])
+        port = cls.mx.sock.getsockname()[1]
+        cls.d = Daemon(relayhost=f"[127.0.0.1]:{port}", dns_servers="127.0.0.1:9")
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        cls.mx.stop()
+        assert rc == 0, f"daemon exit code {rc}\n{cls.d.log()}"
+        shutil.rmtree(cls.d.dir, ignore_errors=True)
+
+    def sendmail(self, *args, data):
+        env = {"PATH": "/usr/bin:/bin", "POSTRIDER_CONFIG": self.d.config}
+        return subprocess.run([BIN, "sendmail", *args], input=data, capture_output=True, env=env, timeout=30)
+
+    def test_three_remote_recipients_get_three_mail_froms(self):
+        r = self.sendmail("-V", "-f", "owner-list@example.org", "ann@a.example", "bob@b.example", "cy@a.example",
+                          data=b"Subject: verp remote\n\nmarker-verp-remote\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = wait_until(lambda: len(self.mx.messages_containing("marker-verp-remote")) == 3
+                         and self.mx.messages_containing("marker-verp-remote"), what="3 transactions at the MX")
+        froms = sorted(m["mail"] for m in got)
+        addrs = sorted(f.split("<", 1)[1].split(">", 1)[0] for f in froms)
+        self.assertEqual(addrs, ["owner-list+ann=a.example@example.org", "owner-list+bob=b.example@example.org",
+                                 "owner-list+cy=a.example@example.org"])
+        for m in got:  # one recipient per transaction, matching its MAIL FROM
+            [rcpt] = m["rcpts"]
+            local, domain = rcpt.split("<", 1)[1].split(">", 1)[0].split("@")
+            self.assertIn(f"+{local}={domain}@", m["mail"])
+
+    def test_local_return_path_with_xv_delimiters(self):
+        r = self.sendmail("-XV-=", "-f", "bounces@example.org", "v1@localhost", "v2@localhost",
+                          data=b"Subject: verp local\n\nx\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for user in ("v1", "v2"):
+            [got] = self.d.read_delivered_wait(user, 1)
+            self.assertTrue(got.startswith(f"Return-Path: <bounces-{user}=localhost@example.org>\n".encode()), got[:80])
+
+    def test_without_verp_one_transaction_and_the_plain_sender(self):
+        r = self.sendmail("-f", "plain@example.org", "p1@c.example", "p2@c.example",
+                          data=b"Subject: no verp\n\nmarker-no-verp\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        [m] = wait_until(lambda: self.mx.messages_containing("marker-no-verp"), what="1 transaction")
+        self.assertTrue(m["mail"].startswith("MAIL FROM:<plain@example.org>"), m["mail"])
+        self.assertEqual(len(m["rcpts"]), 2)
+
+    def test_xverp_over_smtp(self):
+        with smtplib.SMTP("127.0.0.1", self.d.port, timeout=10) as s:
+            s.ehlo("client.example")
+            s.sendmail("list@example.org", ["x1@localhost", "x2@localhost"], b"Subject: xverp\r\n\r\nbody\r\n",
+                       mail_options=["XVERP"])
+            code, text = s.mail("list@example.org", ["XVERP=+@"])
+            self.assertEqual(code, 555, text)
+            s.rset()
+        for user in ("x1", "x2"):
+            [got] = self.d.read_delivered_wait(user, 1)
+            self.assertTrue(got.startswith(f"Return-Path: <list+{user}=localhost@example.org>\n".encode()), got[:80])
+
+    def test_bad_delimiters_are_a_usage_error(self):
+        r = self.sendmail("-XV+x", "a@localhost", data=b"x\n")
+        self.assertEqual(r.returncode, 64)
+        self.assertIn(b"VERP delimiters", r.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
