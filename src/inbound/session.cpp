@@ -1,6 +1,7 @@
 #include "inbound/session.hpp"
 
-#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -187,16 +188,35 @@ asio::awaitable<bool> handshake(smtp::server_engine& engine, session_state& s)
 
 using sender_list = std::optional<std::vector<std::string>>;
 
+// outcome - built outside the coroutine: g++ 12 destroys brace-init temporaries
+//           in a coroutine twice (a double free with the vector inside).
+smtp::auth_outcome outcome(smtp::auth_outcome::result what, std::vector<std::string> senders = {})
+{
+    smtp::auth_outcome o;
+    o.what = what;
+    o.senders = std::move(senders);
+    return o;
+}
+
 // check_password - the users table's verdict, computed on the crypt pool: one
 //                  crypt_r() costs tens of milliseconds and must not stall the loop.
-asio::awaitable<sender_list> check_password(const auth_table& users, asio::any_io_executor pool,
-                                            smtp::sasl_credentials creds)
+//                  The result is posted back to the session's executor (the loop).
+template <class Token>
+auto async_check_password(const auth_table& users, asio::any_io_executor pool, smtp::sasl_credentials creds,
+                          Token&& token)
 {
-    auto verdict = co_await asio::co_spawn(
-        pool,
-        [&users, c = std::move(creds)]() -> asio::awaitable<sender_list> { co_return users.check(c.authcid, c.password); },
-        asio::use_awaitable);
-    co_return verdict;
+    return asio::async_initiate<Token, void(sender_list)>(
+        [&users, pool](auto handler, smtp::sasl_credentials c) {
+            auto work = asio::make_work_guard(handler);  // the loop's executor, where the session resumes
+            asio::post(pool, [&users, c = std::move(c), handler = std::move(handler), work = std::move(work)]() mutable {
+                auto verdict = users.check(c.authcid, c.password);
+                auto loop = work.get_executor();
+                asio::post(loop, [handler = std::move(handler), verdict = std::move(verdict)]() mutable {
+                    std::move(handler)(std::move(verdict));
+                });
+            });
+        },
+        token, std::move(creds));
 }
 
 // authenticate - check the credentials of a finished AUTH exchange, rate-limited per client address.
@@ -211,18 +231,21 @@ asio::awaitable<void> authenticate(smtp::server_engine& engine, session_state& s
         log::warn("{}: SASL {} authentication refused client=[{}] user=\"{}\" reason=too_many_failures", s.id, method,
                   s.peer_ip, user);
         s.end_reason = "auth-failures";
-        engine.auth_done({smtp::auth_outcome::result::too_many_failures, {}});
+        const auto refused = outcome(smtp::auth_outcome::result::too_many_failures);
+        engine.auth_done(refused);
         co_return;
     }
     sender_list senders;
     // No proxy authorisation: an authzid must name the login itself (RFC 4616 2).
     const auto& c = request->credentials;
     if (c.authzid.empty() || c.authzid == c.authcid)
-        senders = co_await check_password(*s.deps.auth.users, s.deps.auth.crypt_pool, std::move(request->credentials));
+        senders = co_await async_check_password(*s.deps.auth.users, s.deps.auth.crypt_pool,
+                                                std::move(request->credentials), asio::use_awaitable);
     if (senders) {
         limiter.succeeded(s.peer_ip);
         log::info("{}: client=[{}] sasl_method={} sasl_username=\"{}\"", s.id, s.peer_ip, method, user);
-        engine.auth_done({smtp::auth_outcome::result::ok, std::move(*senders)});
+        const auto accepted = outcome(smtp::auth_outcome::result::ok, std::move(*senders));
+        engine.auth_done(accepted);
         co_return;
     }
     limiter.failed(s.peer_ip, net::clock::now());
@@ -231,7 +254,8 @@ asio::awaitable<void> authenticate(smtp::server_engine& engine, session_state& s
     asio::steady_timer pause(s.socket.get_executor(), s.deps.config.auth_failure_delay);
     boost::system::error_code ec;
     co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    engine.auth_done({smtp::auth_outcome::result::invalid, {}});
+    const auto invalid = outcome(smtp::auth_outcome::result::invalid);
+    engine.auth_done(invalid);
 }
 
 // read_and_feed - wait for the peer, then one read into the engine; false when the session must end.
