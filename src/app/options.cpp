@@ -58,6 +58,18 @@ apply_fn list(std::vector<std::string> config::settings::*field)
     };
 }
 
+apply_fn flag(bool config::settings::*field)
+{
+    return [field](config::settings& s, const values& v) -> std::string {
+        if (v.size() != 1) return "given more than once";
+        const auto& x = v.front();
+        if (x == "yes" || x == "true" || x == "1") s.*field = true;
+        else if (x == "no" || x == "false" || x == "0") s.*field = false;
+        else return "'" + x + "' is not yes or no";
+        return {};
+    };
+}
+
 template <class T>
 apply_fn size(T config::settings::*field)
 {
@@ -94,6 +106,24 @@ const std::vector<knob>& knobs()
         {"session_budget", "total time allowed per session", duration(&S::session_budget)},
         {"max_sessions", "concurrent inbound sessions", size(&S::max_sessions)},
         {"max_sessions_per_ip", "concurrent inbound sessions per client address", size(&S::max_sessions_per_ip)},
+        {"tls_cert_file", "PEM certificate chain for STARTTLS and listen_tls (empty: no TLS)", text(&S::tls_cert_file)},
+        {"tls_key_file", "PEM private key for tls_cert_file", text(&S::tls_key_file)},
+        {"listen_tls", "implicit TLS (SMTPS, RFC 8314) listen address:port, repeatable", list(&S::listen_tls)},
+        {"tls_handshake_timeout", "time a client gets to finish the TLS handshake", duration(&S::tls_handshake_timeout)},
+        {"auth_users_file", "file of user:crypt-hash[:senders] lines for SMTP AUTH (empty: no AUTH)",
+         text(&S::auth_users_file)},
+        {"auth_allow_plaintext", "yes: offer AUTH without TLS too (only for trusted paths such as loopback)",
+         flag(&S::auth_allow_plaintext)},
+        {"auth_sender_login_match", "yes: an authenticated user may only use its own sender addresses",
+         flag(&S::auth_sender_login_match)},
+        {"listen_submission", "submission (RFC 6409) listen address:port, repeatable; requires AUTH",
+         list(&S::listen_submission)},
+        {"auth_failure_limit", "failed AUTH attempts per client address within auth_failure_window, then 421",
+         size(&S::auth_failure_limit)},
+        {"auth_failure_window", "how long failed AUTH attempts are remembered", duration(&S::auth_failure_window)},
+        {"auth_failure_delay", "pause before answering a failed AUTH", duration(&S::auth_failure_delay)},
+        {"mynetworks", "client networks (CIDR, IPv4/IPv6) allowed to relay without AUTH, list (empty: none)",
+         list(&S::mynetworks)},
         {"local_domains", "domains delivered here, list", list(&S::local_domains)},
         {"mailbox_table", "file mapping addresses to maildirs (empty: any safe name)", text(&S::mailbox_table)},
         {"mail_root", "directory holding the maildirs", text(&S::mail_root)},

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <grp.h>
 #include <sys/stat.h>
@@ -15,12 +16,15 @@
 
 #include "dns/resolver.hpp"
 #include "control/server.hpp"
+#include "inbound/auth_table.hpp"
+#include "inbound/cidr.hpp"
 #include "inbound/server.hpp"
 #include "inbound/table_policy.hpp"
 #include "local/mailbox_table.hpp"
 #include "local/mailbox_table_file.hpp"
 #include "log/log.hpp"
 #include "net/endpoint.hpp"
+#include "net/tls_server.hpp"
 #include "pickup/service.hpp"
 #include "outbound/pool.hpp"
 #include "outbound/secret_file.hpp"
@@ -53,6 +57,10 @@ inbound::session_config session_config_from(const config::settings& s, const std
     c.smtp.verp_delimiters = s.verp_delimiters;
     c.command_timeout = s.command_timeout;
     c.session_budget = s.session_budget;
+    c.tls_handshake_timeout = s.tls_handshake_timeout;
+    c.auth_failure_delay = s.auth_failure_delay;
+    c.smtp.auth_plaintext = s.auth_allow_plaintext;
+    c.smtp.sender_login_match = s.auth_sender_login_match;
     return c;
 }
 
@@ -151,6 +159,24 @@ void watch_signals(asio::io_context& io, asio::signal_set& signals, asio::steady
     });
 }
 
+// watch_reload - SIGHUP: read the TLS certificate and key again (renewed certificates).
+//                New sessions get the new context; a bad file keeps the old one.
+void watch_reload(asio::signal_set& hup, const config::settings& s, inbound::server& server)
+{
+    hup.async_wait([&hup, &s, &server](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        if (!s.tls_cert_file.empty()) {
+            try {
+                server.set_tls(net::make_server_tls_context(s.tls_cert_file, s.tls_key_file));
+                log::info("reload: TLS certificate reloaded from {}", s.tls_cert_file);
+            } catch (const std::exception& e) {
+                log::error("reload: TLS certificate not reloaded, keeping the old one: {}", e.what());
+            }
+        }
+        watch_reload(hup, s, server);
+    });
+}
+
 }  // namespace
 
 // postdrop_gid - the gid of postdrop_group; unset when the knob is empty. Throws if unknown.
@@ -185,10 +211,31 @@ int serve(const config::settings& s)
     inbound::table_policy policy(table, s.relay_domains);
     inbound::server server(io.get_executor(), session_config_from(s, hostname),
                            {s.max_sessions, s.max_sessions_per_ip}, policy, queue);
+    if (!s.tls_cert_file.empty()) server.set_tls(net::make_server_tls_context(s.tls_cert_file, s.tls_key_file));
+    asio::thread_pool crypt_pool(1);  // password hashing, off the event loop (joined on return)
+    if (!s.auth_users_file.empty()) {
+        auto users = std::make_shared<const inbound::auth_table>(inbound::load_auth_table(s.auth_users_file));
+        log::info("auth_users_file {}: {} users", s.auth_users_file, users->size());
+        server.set_auth(std::move(users), crypt_pool.get_executor(), s.auth_failure_limit, s.auth_failure_window);
+    }
+    std::string cidr_error;
+    auto networks = inbound::network_list::parse(s.mynetworks, cidr_error);
+    if (!networks) throw std::runtime_error("mynetworks: " + cidr_error);
+    server.set_mynetworks(std::move(*networks));
     for (const auto& where : s.listen) {
         auto ep = net::parse_endpoint(where);
         if (!ep) throw std::runtime_error("listen: bad address " + where);
         server.listen(*ep);
+    }
+    for (const auto& where : s.listen_tls) {
+        auto ep = net::parse_endpoint(where);
+        if (!ep) throw std::runtime_error("listen_tls: bad address " + where);
+        server.listen(*ep, inbound::listener_kind::smtps);
+    }
+    for (const auto& where : s.listen_submission) {
+        auto ep = net::parse_endpoint(where);
+        if (!ep) throw std::runtime_error("listen_submission: bad address " + where);
+        server.listen(*ep, inbound::listener_kind::submission);
     }
     server.start();
 
@@ -200,11 +247,14 @@ int serve(const config::settings& s)
     pickup.start();
     control::server control(io.get_executor(), s.queue_dir, queue);
     control.start();
+    asio::signal_set hup(io, SIGHUP);
+    watch_reload(hup, s, server);
     asio::signal_set tool_signals(io, SIGINT, SIGTERM);  // every signal_set for a signal is notified
     tool_signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec) return;
         pickup.stop();
         control.stop();
+        hup.cancel();
     });
 
     asio::signal_set signals(io, SIGINT, SIGTERM);

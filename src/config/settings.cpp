@@ -87,6 +87,22 @@ std::vector<std::string> validate(const settings& s)
     if (s.max_sessions < 1) errors.push_back("max_sessions: must be at least 1");
     if (s.max_sessions_per_ip < 1 || s.max_sessions_per_ip > s.max_sessions)
         errors.push_back("max_sessions_per_ip: must be between 1 and max_sessions");
+    if (s.tls_cert_file.empty() != s.tls_key_file.empty())
+        errors.push_back("tls_cert_file, tls_key_file: set both or neither");
+    for (const auto& l : s.listen_tls)
+        if (!valid_listen(l))
+            errors.push_back("listen_tls: '" + l + "' is not host:port or [ipv6]:port with port 0-65535");
+    if (!s.listen_tls.empty() && s.tls_cert_file.empty())
+        errors.push_back("listen_tls: needs tls_cert_file and tls_key_file");
+    if (s.tls_handshake_timeout.count() < 1) errors.push_back("tls_handshake_timeout: must be at least 1 second");
+    for (const auto& l : s.listen_submission)
+        if (!valid_listen(l))
+            errors.push_back("listen_submission: '" + l + "' is not host:port or [ipv6]:port with port 0-65535");
+    if (!s.listen_submission.empty() && s.auth_users_file.empty())
+        errors.push_back("listen_submission: needs auth_users_file (submission requires AUTH)");
+    if (s.auth_failure_limit < 1) errors.push_back("auth_failure_limit: must be at least 1");
+    if (s.auth_failure_window.count() < 1) errors.push_back("auth_failure_window: must be at least 1 second");
+    if (s.auth_failure_delay.count() < 0) errors.push_back("auth_failure_delay: must not be negative");
     if (s.local_domains.empty()) errors.push_back("local_domains: at least one domain is needed");
     if (s.queue_dir.empty()) errors.push_back("queue_dir: must not be empty");
     if (s.mail_root.empty()) errors.push_back("mail_root: must not be empty");

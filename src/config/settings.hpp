@@ -31,6 +31,22 @@ struct settings {
     std::size_t max_sessions = limits::default_max_sessions;
     std::size_t max_sessions_per_ip = limits::default_max_sessions_per_ip;
 
+    // Inbound TLS (docs/security.md)
+    std::string tls_cert_file;                 // PEM chain, server certificate first; empty: no STARTTLS
+    std::string tls_key_file;                  // PEM private key of that certificate
+    std::vector<std::string> listen_tls;       // implicit TLS (RFC 8314) address:port list; needs the files
+    std::chrono::seconds tls_handshake_timeout{60};
+
+    // SMTP AUTH, submission and relay control (docs/security.md)
+    std::string auth_users_file;               // "user:crypt-hash[:senders]" lines; empty: no AUTH
+    bool auth_allow_plaintext = false;         // offer AUTH without TLS too (e.g. loopback-only listeners)
+    bool auth_sender_login_match = false;      // authenticated users may only use their own sender addresses
+    std::vector<std::string> listen_submission;  // RFC 6409 listeners: MAIL only after AUTH
+    std::size_t auth_failure_limit = 5;        // failed AUTHs per client address within the window, then 421
+    std::chrono::seconds auth_failure_window{600};
+    std::chrono::seconds auth_failure_delay{1};  // each wrong password is answered this much later
+    std::vector<std::string> mynetworks;       // CIDRs allowed to relay without AUTH; empty: nobody
+
     // Addressing and local delivery
     std::vector<std::string> local_domains{"localhost"};
     std::string mailbox_table;  // empty: every safe local part at a local domain

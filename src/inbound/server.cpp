@@ -18,9 +18,10 @@ server::server(asio::any_io_executor ex, session_config config, server_limits li
 {
 }
 
-void server::listen(const tcp::endpoint& where)
+void server::listen(const tcp::endpoint& where, listener_kind kind)
 {
     listeners_.push_back(std::make_unique<net::listener>(ex_, where));
+    kinds_.push_back(kind);
 }
 
 std::vector<tcp::endpoint> server::endpoints() const
@@ -32,10 +33,13 @@ std::vector<tcp::endpoint> server::endpoints() const
 
 void server::start()
 {
-    for (auto& l : listeners_) {
+    for (std::size_t i = 0; i < listeners_.size(); ++i) {
+        auto& l = listeners_[i];
+        const auto kind = kinds_[i];
         auto where = l->local_endpoint();
-        log::info("listening on {}:{}", where.address().to_string(), where.port());
-        asio::co_spawn(ex_, l->run([this](tcp::socket s) { accept(std::move(s)); }),
+        log::info("listening on {}:{}{}", where.address().to_string(), where.port(),
+                  kind == listener_kind::smtps ? " (implicit TLS)" : kind == listener_kind::submission ? " (submission)" : "");
+        asio::co_spawn(ex_, l->run([this, kind](tcp::socket s) { accept(std::move(s), kind); }),
                        [](std::exception_ptr e) {
                            if (e) std::rethrow_exception(e);  // a bug: let run() report it
                        });
@@ -75,7 +79,7 @@ std::string server::next_session_id()
                        ++session_counter_ & 0xFFFFFF);
 }
 
-void server::accept(tcp::socket socket)
+void server::accept(tcp::socket socket, listener_kind kind)
 {
     boost::system::error_code ec;
     auto remote = socket.remote_endpoint(ec);
@@ -85,7 +89,9 @@ void server::accept(tcp::socket socket)
     auto entry = sessions_.emplace(sessions_.end());
     entry->stopping = stopping_;
     ++per_ip_[ip];
-    session_deps deps{config_, policy_, queue_};
+    session_deps deps{config_, policy_, queue_, kind, tls_};
+    if (users_) deps.auth = auth_deps{users_.get(), &*limiter_, crypt_pool_};
+    deps.relay_permitted = mynetworks_.contains(ip);
     auto id = next_session_id();
     asio::co_spawn(ex_, run_session(std::move(socket), deps, *entry, id, std::move(refusal)),
                    [this, entry, ip, id](std::exception_ptr e) {

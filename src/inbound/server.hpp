@@ -13,10 +13,12 @@
 #include <cstddef>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "inbound/cidr.hpp"
 #include "inbound/session.hpp"
 #include "net/listener.hpp"
 
@@ -33,7 +35,21 @@ public:
            const smtp::recipient_policy& policy, queue::submitter& queue);
 
     // listen - bind one more listener; throws boost::system::system_error (start-up).
-    void listen(const boost::asio::ip::tcp::endpoint& where);
+    void listen(const boost::asio::ip::tcp::endpoint& where, listener_kind kind = listener_kind::smtp);
+    // set_tls - the certificate for STARTTLS and implicit TLS; new sessions use it
+    //           (live ones keep theirs), so a reload never disturbs a handshake.
+    void set_tls(std::shared_ptr<boost::asio::ssl::context> tls) { tls_ = std::move(tls); }
+    // set_auth - offer SMTP AUTH with these users; crypt_r() runs on pool. Failures per
+    //            client address: limit within window, then 421 until they age out.
+    void set_auth(std::shared_ptr<const auth_table> users, boost::asio::any_io_executor pool, std::size_t limit,
+                  std::chrono::seconds window)
+    {
+        users_ = std::move(users);
+        crypt_pool_ = std::move(pool);
+        limiter_.emplace(limit, window);
+    }
+    // set_mynetworks - clients in these networks may relay (Postfix permit_mynetworks).
+    void set_mynetworks(network_list networks) { mynetworks_ = std::move(networks); }
     std::vector<boost::asio::ip::tcp::endpoint> endpoints() const;
     // start - begin accepting on every listener.
     void start();
@@ -42,7 +58,7 @@ public:
     std::size_t active_sessions() const noexcept { return sessions_.size(); }
 
 private:
-    void accept(boost::asio::ip::tcp::socket socket);
+    void accept(boost::asio::ip::tcp::socket socket, listener_kind kind);
     std::string refusal_for(const std::string& ip) const;
     std::string next_session_id();
 
@@ -52,6 +68,12 @@ private:
     const smtp::recipient_policy& policy_;
     queue::submitter& queue_;
     std::vector<std::unique_ptr<net::listener>> listeners_;
+    std::vector<listener_kind> kinds_;  // parallel to listeners_
+    std::shared_ptr<boost::asio::ssl::context> tls_;
+    std::shared_ptr<const auth_table> users_;
+    boost::asio::any_io_executor crypt_pool_;
+    std::optional<auth_limiter> limiter_;
+    network_list mynetworks_;
     std::list<session_control> sessions_;
     std::unordered_map<std::string, std::size_t> per_ip_;
     std::uint64_t session_counter_ = 0;

@@ -21,8 +21,10 @@ std::string rfc5322_date(std::time_t when)
 std::string received_header(const trace_info& t, std::time_t when)
 {
     // Postfix's layout: only a single recipient is named, so a Bcc list is not disclosed.
-    std::string header = fmt::format("Received: from {} ([{}])\r\n\tby {} (postrider) with {} id {}",
-                                     core::escape(t.helo), t.client_ip, t.our_host, t.protocol, t.queue_id);
+    std::string header = fmt::format("Received: from {} ([{}])\r\n", core::escape(t.helo), t.client_ip);
+    // Postfix's TLS line, so tools that parse Received headers for TLS find it.
+    if (!t.tls.empty()) header += fmt::format("\t(using {})\r\n", core::escape(t.tls));
+    header += fmt::format("\tby {} (postrider) with {} id {}", t.our_host, t.protocol, t.queue_id);
     if (!t.single_rcpt.empty()) header += fmt::format("\r\n\tfor <{}>", core::escape(t.single_rcpt));
     header += fmt::format("; {}\r\n", rfc5322_date(when));
     return header;

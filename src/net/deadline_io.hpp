@@ -72,4 +72,17 @@ boost::asio::awaitable<io_result> write_all_by(Stream& s, std::string_view data,
     co_return io_result{ec, n, false};
 }
 
+// handshake_by - TLS server handshake, or time out at deadline (a client that never finishes it).
+template <class TlsStream>
+boost::asio::awaitable<io_result> handshake_by(TlsStream& s, clock::time_point deadline)
+{
+    using namespace boost::asio::experimental::awaitable_operators;
+    constexpr auto tok = boost::asio::as_tuple(boost::asio::use_awaitable);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
+    auto r = co_await (s.async_handshake(TlsStream::server, tok) || timer.async_wait(tok));
+    if (r.index() == 1) co_return io_result{{}, 0, true};
+    auto [ec] = std::get<0>(r);
+    co_return io_result{ec, 0, false};
+}
+
 }  // namespace postrider::net

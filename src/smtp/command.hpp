@@ -17,7 +17,8 @@ namespace postrider::smtp {
 
 enum class verb {
     helo, ehlo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, expn, help,
-    starttls, auth,   // recognised; not offered yet (502), see server_engine.cpp hooks
+    starttls,         // offered when settings.starttls (RFC 3207)
+    auth,             // recognised; not offered yet (502), see server_engine.cpp hook
     not_implemented,  // other RFC verbs we do not offer (TURN, ETRN, ...): 502 5.5.1
     unknown,          // anything else: 500 5.5.2
     empty,            // an empty line: 500 5.5.2

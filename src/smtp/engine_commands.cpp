@@ -4,9 +4,12 @@
 //        transaction only as values from address.hpp / esmtp_params.hpp.
 //        Peer text echoed in replies or events goes through core::escape.
 // Standards: RFC 5321 4.1.1.1-4.1.1.10 (commands), 4.1.4 (order), 4.5.1
-//            (postmaster), 4.5.3.1.8 (recipients), 3.5.3 (VRFY);
+//            (postmaster), 4.5.3.1.8 (recipients), 3.5.3 (VRFY); RFC 3207 (STARTTLS);
 //            RFC 1870 (SIZE), 6531 3.4 (SMTPUTF8 on MAIL).
 #include "smtp/engine_state.hpp"
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "core/escape.hpp"
 #include "smtp/address.hpp"
@@ -37,7 +40,10 @@ void server_engine::impl::do_helo(const command& cmd, bool esmtp)
     reset_transaction();
     helo_ = std::move(*name);
     protocol_ = esmtp ? "ESMTP" : "SMTP";
-    send(esmtp ? make_ehlo_reply(settings_.hostname, settings_.max_message_size)
+    ehlo_offer offer;
+    offer.starttls = settings_.starttls && !tls_;
+    offer.auth = settings_.auth && (tls_ || settings_.auth_plaintext);
+    send(esmtp ? make_ehlo_reply(settings_.hostname, settings_.max_message_size, offer)
                : make_reply(250, "", settings_.hostname));
 }
 
@@ -48,6 +54,9 @@ void server_engine::impl::do_mail(const command& cmd)
         return fail(503, "5.5.1", "Error: send HELO/EHLO first");
     if (tx_.has_mail)
         return fail(503, "5.5.1", "Error: nested MAIL command");
+    // RFC 6409 4.3 / RFC 4954 6: the submission port takes mail only from authenticated users.
+    if (settings_.auth_required && login_.empty())
+        return fail(530, "5.7.0", "Authentication required");
     const auto arg = split_path_argument(cmd.arg, "FROM:");
     if (!arg.ok)
         return fail(501, "5.5.4", "Syntax: MAIL FROM:<address>");
@@ -64,9 +73,14 @@ void server_engine::impl::do_mail(const command& cmd)
     const auto declared = params.params->size;
     if (settings_.max_message_size && declared && *declared > settings_.max_message_size)
         return fail(552, "5.3.4", "Error: message size exceeds fixed limit", path_field("from", arg.path));
+    const std::string sender = path.box ? path.box->str() : "";
+    if (!sender_allowed(sender))
+        return fail(553, "5.7.1", "<" + core::escape(sender, 128) + ">: Sender address rejected: not owned by user " +
+                                      core::escape(login_, 64),
+                    path_field("from", arg.path));
     tx_ = transaction{};
     tx_.has_mail = true;
-    tx_.sender = path.box ? path.box->str() : "";
+    tx_.sender = sender;
     tx_.params = std::move(*params.params);
     ok(250, "2.1.0", "Ok");
 }
@@ -108,6 +122,12 @@ void server_engine::impl::rcpt_verdict(const mailbox& box, const rcpt_params& pa
     case rcpt_verdict::unknown_user:
         return fail(550, "5.1.1", shown + "Recipient address rejected: User unknown", field);
     case rcpt_verdict::relay_denied:
+        // Relay only for authenticated clients and mynetworks (Postfix permit_sasl_authenticated,
+        // permit_mynetworks). The policy said the domain is neither ours nor a relay domain.
+        if (!login_.empty() || settings_.relay_permitted) {
+            tx_.rcpts.push_back(rcpt_entry{addr, params.orcpt, params.notify});
+            return ok(250, "2.1.5", "Ok");
+        }
         return fail(554, "5.7.1", shown + "Relay access denied", field);
     case rcpt_verdict::temp_failure:
         // Our table failed, not the client: not counted toward the error limit.
@@ -165,6 +185,122 @@ void server_engine::impl::do_vrfy(const command& cmd)
     if (cmd.arg.empty())
         return fail(501, "5.5.4", "Syntax: VRFY address");
     ok(252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+// do_starttls - RFC 3207 4: 220, then the engine discards input until the session calls
+//               tls_started(). Pipelined commands after STARTTLS are never answered.
+void server_engine::impl::do_starttls(const command& cmd)
+{
+    if (!settings_.starttls)
+        return fail(502, "5.5.1", "Error: command not implemented");
+    if (tls_)
+        return fail(554, "5.5.1", "Error: TLS already active");  // RFC 3207 4: no second STARTTLS
+    if (!cmd.arg.empty())
+        return fail(501, "5.5.4", "Syntax: STARTTLS");
+    // Postfix refuses it mid-transaction too: the envelope so far was sent in the clear.
+    if (tx_.has_mail)
+        return fail(503, "5.5.1", "Error: MAIL transaction in progress");
+    ok(220, "2.0.0", "Ready to start TLS");
+    phase_ = input_phase::starttls;
+    lines_.reset();
+}
+
+// do_auth - RFC 4954 4: start a PLAIN or LOGIN exchange (only after TLS unless allowed in plaintext).
+void server_engine::impl::do_auth(const command& cmd)
+{
+    if (!settings_.auth)
+        return fail(502, "5.5.1", "Error: command not implemented");
+    if (helo_.empty())
+        return fail(503, "5.5.1", "Error: send HELO/EHLO first");
+    // RFC 4954 6: 538 when the mechanism needs an encrypted channel; ours all send the password.
+    if (!tls_ && !settings_.auth_plaintext)
+        return fail(538, "5.7.11", "Encryption required for requested authentication mechanism");
+    if (!login_.empty())
+        return fail(503, "5.5.1", "Error: already authenticated");
+    if (tx_.has_mail)
+        return fail(503, "5.5.1", "Error: MAIL transaction in progress");
+    const auto sp = cmd.arg.find(' ');
+    const auto name = cmd.arg.substr(0, sp);
+    std::optional<std::string_view> initial;
+    if (sp != std::string_view::npos)
+        initial = cmd.arg.substr(sp + 1);
+    if (name.empty() || (initial && (initial->empty() || initial->find(' ') != std::string_view::npos)))
+        return fail(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]");
+    const auto mech = parse_sasl_mechanism(name);
+    if (!mech)
+        return fail(504, "5.5.4", "Error: unsupported authentication mechanism");
+    sasl_mech_ = *mech;
+    sasl_.emplace(*mech);
+    on_sasl_step(sasl_->start(initial));
+}
+
+// on_sasl_step - 334 for another round, or hand the credentials to the session, or fail the exchange.
+void server_engine::impl::on_sasl_step(sasl_step step)
+{
+    switch (step.what) {
+    case sasl_step::kind::challenge:
+        return send(make_reply(334, "", step.challenge));
+    case sasl_step::kind::done:
+        sasl_.reset();
+        last_login_ = step.credentials.authcid;
+        pending_auth_ = auth_request{sasl_mech_, std::move(step.credentials)};
+        phase_ = input_phase::awaiting_auth;
+        return;
+    case sasl_step::kind::cancelled:
+        sasl_.reset();
+        return fail(501, "5.7.0", "Authentication aborted");
+    case sasl_step::kind::bad_base64:
+        sasl_.reset();
+        return fail(501, "5.5.2", "Error: cannot decode response");
+    case sasl_step::kind::malformed:
+        sasl_.reset();
+        return fail(535, "5.7.8", "Error: authentication failed");
+    }
+}
+
+// auth_done - the session's verdict on the credentials (RFC 4954 6 codes), then the held input.
+void server_engine::impl::auth_done(const auth_outcome& outcome)
+{
+    if (phase_ == input_phase::closed)
+        return;
+    if (phase_ != input_phase::awaiting_auth) {
+        std::fputs("postrider: smtp::server_engine::auth_done outside awaiting_auth\n", stderr);
+        std::abort();  // STYLE B.7: a session bug, crash loudly
+    }
+    phase_ = input_phase::command;
+    verb_ = "AUTH";
+    const std::string method = sasl_mech_ == sasl_mechanism::plain ? "PLAIN" : "LOGIN";
+    switch (outcome.what) {
+    case auth_outcome::result::ok:
+        login_ = last_login_;
+        login_senders_ = outcome.senders;
+        ok(235, "2.7.0", "Authentication successful");
+        event("auth=ok method=" + method + " user=\"" + core::escape(login_, 64) + "\"");
+        break;
+    case auth_outcome::result::invalid:
+        fail(535, "5.7.8", "Error: authentication failed",
+             "method=" + method + " user=\"" + core::escape(last_login_, 64) + "\"");
+        break;
+    case auth_outcome::result::temp_failure:
+        fail(454, "4.7.0", "Temporary authentication failure", "method=" + method, false);
+        break;
+    case auth_outcome::result::too_many_failures:
+        close_with("4.7.0", "Error: too many failed authentications, try again later", "auth_failures");
+        return;
+    }
+    last_login_.clear();
+    resume_held();
+}
+
+// sender_allowed - sender_login_match: the null sender, or an address listed for the login.
+bool server_engine::impl::sender_allowed(const std::string& sender) const
+{
+    if (!settings_.sender_login_match || login_.empty() || sender.empty())
+        return true;
+    for (const auto& s : login_senders_)
+        if (iequals(s, sender))
+            return true;
+    return false;
 }
 
 }  // namespace postrider::smtp

@@ -24,6 +24,7 @@
 #include "smtp/esmtp_params.hpp"
 #include "smtp/line_reader.hpp"
 #include "smtp/message_sink.hpp"
+#include "smtp/sasl_server.hpp"
 #include "smtp/reply.hpp"
 #include "smtp/server_engine.hpp"
 
@@ -87,6 +88,13 @@ struct server_engine::impl {
     void do_rset(const command& cmd);
     void do_quit(const command& cmd);
     void do_vrfy(const command& cmd);
+    void do_starttls(const command& cmd);
+    void do_auth(const command& cmd);
+    void on_sasl_step(sasl_step step);
+    bool sender_allowed(const std::string& sender) const;
+    void auth_done(const auth_outcome& outcome);
+    void resume_held();
+    void discard(std::string_view& in);
 
     // Transfer (engine_transfer.cpp).
     void do_data(const command& cmd, bool crlf);
@@ -111,6 +119,14 @@ struct server_engine::impl {
     transaction tx_;
     std::string helo_;      // empty until HELO/EHLO
     std::string protocol_;  // "SMTP" or "ESMTP"
+    bool tls_ = false;      // the stream is encrypted (STARTTLS done, or implicit TLS)
+    std::optional<sasl_exchange> sasl_;  // an AUTH exchange in progress: lines are SASL responses
+    sasl_mechanism sasl_mech_ = sasl_mechanism::plain;
+    std::optional<auth_request> pending_auth_;  // SECRET: credentials awaiting auth_done()
+    std::string login_;                          // authenticated user, empty before AUTH
+    std::string last_login_;                     // the login name being checked (for replies and events)
+    std::vector<std::string> login_senders_;     // sender addresses login_ may use
+    std::size_t discarded_ = 0;  // octets pipelined after STARTTLS, thrown away (CVE-2011-0411)
     std::optional<accepted_message> ready_;
     std::string held_;  // input that arrived while awaiting_commit
     std::string out_;

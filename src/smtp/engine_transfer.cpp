@@ -133,7 +133,9 @@ void server_engine::impl::finish_message()
 {
     accepted_message m;
     m.helo = helo_;
-    m.protocol = protocol_;
+    // RFC 3848: ESMTP + S (TLS) + A (AUTH). HELO stays SMTP (3848 names no other form for it).
+    m.protocol = protocol_ == "ESMTP" ? protocol_ + (tls_ ? "S" : "") + (login_.empty() ? "" : "A") : protocol_;
+    m.auth_user = login_;
     m.sender = std::move(tx_.sender);
     m.recipients = std::move(tx_.rcpts);
     m.body_8bit = tx_.params.body == body_type::eight_bit_mime;
@@ -175,6 +177,12 @@ void server_engine::impl::commit_done(const commit_outcome& outcome)
         std::string().swap(held_);
         return;
     }
+    resume_held();
+}
+
+// resume_held - process the input that arrived while waiting for the queue or the password check.
+void server_engine::impl::resume_held()
+{
     std::string held;
     held.swap(held_);
     process(held);

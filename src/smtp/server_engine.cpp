@@ -5,7 +5,7 @@
 //        keeps raw input beyond held_ (bounded by held_input_octets).
 // Standards: RFC 5321 3.1 (greeting), 4.1.4 (order), 4.2 (replies),
 //            4.3.2 (421 and closing), RFC 2920 (pipelined input is processed
-//            in order and the replies batched).
+//            in order and the replies batched), RFC 3207 (STARTTLS).
 #include "smtp/engine_state.hpp"
 
 #include <cstdlib>
@@ -29,6 +29,8 @@ void server_engine::impl::process(std::string_view in)
         case input_phase::data: on_data_input(in); break;
         case input_phase::bdat_chunk: on_chunk_input(in); break;
         case input_phase::awaiting_commit: hold(in); return;
+        case input_phase::starttls: discard(in); return;
+        case input_phase::awaiting_auth: hold(in); return;
         case input_phase::closed: return;
         }
     }
@@ -55,9 +57,26 @@ void server_engine::impl::hold(std::string_view in)
     held_.append(in);
 }
 
+// discard - bytes that came after STARTTLS in the clear: never processed, only counted.
+//           A man in the middle could have injected them (CVE-2011-0411).
+void server_engine::impl::discard(std::string_view& in)
+{
+    discarded_ += in.size();
+    in = {};
+}
+
 // handle_line - reject unusable lines, else parse and dispatch the command.
 void server_engine::impl::handle_line(const framed_line& line)
 {
+    if (sasl_) {
+        // RFC 4954 4: inside an exchange every line is a response, never a command.
+        verb_ = "AUTH";
+        if (line.too_long) {
+            sasl_.reset();
+            return fail(500, "5.5.2", "Error: line too long");
+        }
+        return on_sasl_step(sasl_->respond(line.text));
+    }
     verb_ = "UNKNOWN";
     if (line.bare_lf && !bare_lf_logged_) {
         bare_lf_logged_ = true;  // once per session: a hint, not an error
@@ -89,11 +108,8 @@ void server_engine::impl::dispatch(const command& cmd, bool crlf)
     case verb::help: return ok(214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
     // RFC 5321 3.5.3: EXPN may be disabled; 502 discloses no list membership.
     case verb::expn: return fail(502, "5.5.1", "Error: command not implemented");
-    // HOOK(STARTTLS): reply 220, then STOP processing (hold the rest of in) so the
-    // session can check buffered() == 0 before the handshake (CVE-2011-0411), and
-    // reset helo_ and the transaction afterwards (RFC 3207 4.2). HOOK(AUTH) likewise.
-    case verb::starttls:
-    case verb::auth:
+    case verb::starttls: return do_starttls(cmd);
+    case verb::auth: return do_auth(cmd);
     case verb::not_implemented: return fail(502, "5.5.1", "Error: command not implemented");
     case verb::empty: return fail(500, "5.5.2", "Error: bad syntax");
     case verb::unknown:
@@ -139,6 +155,8 @@ void server_engine::impl::close_with(std::string_view status, std::string_view t
     phase_ = input_phase::closed;
     reset_transaction();
     lines_.reset();
+    sasl_.reset();
+    pending_auth_.reset();
     std::string().swap(held_);
 }
 
@@ -237,9 +255,57 @@ void server_engine::peer_closed()
         s.event("close=lost_connection phase=transaction");
     s.phase_ = input_phase::closed;
     s.ready_.reset();
+    s.pending_auth_.reset();
+    s.sasl_.reset();
     s.reset_transaction();
     s.lines_.reset();
     std::string().swap(s.held_);
+}
+
+std::optional<auth_request> server_engine::take_auth()
+{
+    if (impl_->phase_ != input_phase::awaiting_auth || !impl_->pending_auth_)
+        return std::nullopt;
+    auto a = std::move(impl_->pending_auth_);
+    impl_->pending_auth_.reset();
+    return a;
+}
+
+void server_engine::auth_done(const auth_outcome& outcome)
+{
+    impl_->auth_done(outcome);
+}
+
+const std::string& server_engine::authenticated_user() const noexcept
+{
+    return impl_->login_;
+}
+
+void server_engine::tls_started()
+{
+    auto& s = *impl_;
+    if (s.phase_ == input_phase::closed)
+        return;
+    s.tls_ = true;
+    if (s.discarded_) {
+        s.event("protocol=pipelined_after_starttls discarded=" + std::to_string(s.discarded_));
+        s.discarded_ = 0;
+    }
+    if (s.phase_ != input_phase::starttls)
+        return;  // implicit TLS: called before greet(), nothing to forget
+    // RFC 3207 4.2: the client must start over; nothing learnt in the clear is kept.
+    s.helo_.clear();
+    s.protocol_.clear();
+    s.login_.clear();
+    s.login_senders_.clear();
+    s.reset_transaction();
+    s.lines_.reset();
+    s.phase_ = input_phase::command;
+}
+
+bool server_engine::tls_active() const noexcept
+{
+    return impl_->tls_;
 }
 
 input_phase server_engine::phase() const noexcept

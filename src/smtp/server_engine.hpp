@@ -8,7 +8,8 @@
 //        (line length, message size, recipients, errors) are enforced here, and
 //        internal buffers stay bounded by them whatever the peer sends.
 // Standards: RFC 5321, 1869 (SIZE), 6152 (8BITMIME), 2920 (PIPELINING),
-//            2034/3463 (ENHANCEDSTATUSCODES), 6531 (SMTPUTF8), 3030 (CHUNKING).
+//            2034/3463 (ENHANCEDSTATUSCODES), 6531 (SMTPUTF8), 3030 (CHUNKING),
+//            3207 (STARTTLS), 4954 (AUTH), 3848 (protocol names).
 // See also: docs/smtp.md (every reply and its trigger).
 //
 // PURE: no Asio, no clock, no files, no logging. Time and I/O come from outside.
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "core/limits.hpp"
+#include "smtp/sasl_server.hpp"
 
 namespace postrider::smtp {
 
@@ -32,6 +34,12 @@ struct server_settings {
     std::size_t max_recipients = limits::default_recipients;
     std::size_t hard_error_limit = limits::default_hard_errors;
     std::string verp_delimiters = "+=";  // for a bare XVERP (config verp_delimiters)
+    bool starttls = false;  // offer STARTTLS: the listener has a certificate (RFC 3207)
+    bool auth = false;               // offer AUTH PLAIN LOGIN (a users file is configured), over TLS only
+    bool auth_plaintext = false;     // ... and also without TLS (auth_allow_plaintext)
+    bool auth_required = false;      // submission: MAIL needs AUTH first (530 5.7.0)
+    bool sender_login_match = false; // an authenticated client may only use its own sender addresses
+    bool relay_permitted = false;    // the client is in mynetworks: relay_denied recipients are accepted
 };
 
 // What the recipient table says about one RCPT TO address.
@@ -59,7 +67,8 @@ struct rcpt_entry {
 // A transaction whose data is complete, waiting for the queue's durable commit.
 struct accepted_message {
     std::string helo;      // client's HELO/EHLO argument (validated domain or address literal)
-    std::string protocol;  // "SMTP" or "ESMTP" (RFC 3848), later "ESMTPS"/"ESMTPSA"
+    std::string protocol;  // "SMTP", "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA" (RFC 3848)
+    std::string auth_user; // the AUTH login, empty when not authenticated
     std::string sender;    // local@domain, or "" for <>
     std::vector<rcpt_entry> recipients;
     bool body_8bit = false;
@@ -70,6 +79,18 @@ struct accepted_message {
     std::string data;  // message octets: unstuffed, every line ending CRLF, no bare CR or LF
 };
 
+// A finished AUTH exchange, waiting for the session to check the password.
+struct auth_request {
+    sasl_mechanism mechanism = sasl_mechanism::plain;
+    sasl_credentials credentials;  // SECRET password inside
+};
+
+struct auth_outcome {
+    enum class result { ok, invalid, temp_failure, too_many_failures };
+    result what = result::invalid;
+    std::vector<std::string> senders;  // ok: the sender addresses this login may use
+};
+
 struct commit_outcome {
     bool ok = false;
     std::string queue_id;  // for the 250 text when ok
@@ -78,7 +99,10 @@ struct commit_outcome {
 };
 
 // What the engine waits for, so the session can pick the right timeout.
-enum class input_phase { command, data, bdat_chunk, awaiting_commit, closed };
+// starttls: 220 was sent for STARTTLS; the session runs the TLS handshake and
+// calls tls_started() (or ends the session). Input meanwhile is discarded.
+// awaiting_auth: an AUTH exchange is complete; take_auth(), check, auth_done().
+enum class input_phase { command, data, bdat_chunk, awaiting_commit, starttls, awaiting_auth, closed };
 
 class server_engine {
 public:
@@ -108,6 +132,16 @@ public:
     void shutdown();
     // peer_closed - the connection ended; any unfinished transaction is dropped.
     void peer_closed();
+    // take_auth - the credentials, once, when phase() is awaiting_auth.
+    std::optional<auth_request> take_auth();
+    // auth_done - the verdict on those credentials: 235, 535, 454 or 421; then resume held input.
+    void auth_done(const auth_outcome& outcome);
+    // authenticated_user - the AUTH login name, empty before a successful AUTH.
+    const std::string& authenticated_user() const noexcept;
+    // tls_started - the stream is now encrypted: after STARTTLS, forget HELO/EHLO
+    //               and the transaction (RFC 3207 4.2); before greet(), implicit TLS.
+    void tls_started();
+    bool tls_active() const noexcept;
 
     input_phase phase() const noexcept;
     bool closed() const noexcept { return phase() == input_phase::closed; }

@@ -27,7 +27,7 @@ struct envelope {
 };
 
 struct script {
-    std::string input;
+    std::vector<std::string> input{1};  // segments; the TLS handshake happens between two (T:)
     run_options options;
     std::vector<expected_line> replies;
     std::vector<std::string> messages;
@@ -69,6 +69,13 @@ void apply_option(script& s, std::string_view kv)
     else if (key == "max_rcpt") st.max_recipients = std::stoul(value);
     else if (key == "hard_errors") st.hard_error_limit = std::stoul(value);
     else if (key == "hostname") st.hostname = value;
+    else if (key == "starttls") st.starttls = value == "yes";
+    else if (key == "tls") s.options.implicit_tls = value == "yes";
+    else if (key == "auth") st.auth = value == "yes";
+    else if (key == "auth_plaintext") st.auth_plaintext = value == "yes";
+    else if (key == "auth_required") st.auth_required = value == "yes";
+    else if (key == "sender_login_match") st.sender_login_match = value == "yes";
+    else if (key == "relay_permitted") st.relay_permitted = value == "yes";
     else if (key == "commit") s.options.commit_ok = value == "ok";
     else if (key == "end")
         s.options.at_end = value == "peer_closed" ? end_action::peer_closed
@@ -83,8 +90,9 @@ void apply_line(script& s, char tag, std::string_view text, long n)
 {
     for (long i = 0; i < n; ++i) {
         switch (tag) {
-        case 'C': s.input += unescape(text) + "\r\n"; break;
-        case 'B': s.input += unescape(text); break;
+        case 'C': s.input.back() += unescape(text) + "\r\n"; break;
+        case 'B': s.input.back() += unescape(text); break;
+        case 'T': s.input.emplace_back(); break;
         case 'S':
             if (!text.empty() && text.back() == '*')
                 s.replies.push_back({std::string(text.substr(0, text.size() - 1)), true});
@@ -202,7 +210,8 @@ TEST_CASE("dialog files: replies, messages and state, at every split point", "[d
         INFO("dialog " << p.string());
         const auto s = load(p);
         REQUIRE_FALSE(s.replies.empty());
-        const auto r = grind(s.input, s.options);
+        const std::vector<std::string_view> segments(s.input.begin(), s.input.end());
+        const auto r = grind_segments(segments, s.options);
         check_script(s, r);
     }
 }

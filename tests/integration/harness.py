@@ -62,6 +62,23 @@ def stop_process(proc, timeout=15.0):
     return proc.returncode
 
 
+def make_certificate(directory, name="c", san="DNS:localhost", cn="localhost"):
+    """Self-signed P-256 certificate (TOOLCHAIN.md 5); returns (cert, key) paths."""
+    cert, key = os.path.join(directory, f"{name}.pem"), os.path.join(directory, f"{name}-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", f"/CN={cn}",
+                    "-addext", f"subjectAltName={san}"], check=True, capture_output=True)
+    return cert, key
+
+
+def listening_ports(log, start=0):
+    """Every 'listening on 127.0.0.1:PORT[ (kind)]' line of a daemon log: {kind or 'smtp': [ports]}."""
+    out = {}
+    for m in re.finditer(r"listening on 127\.0\.0\.1:(\d+)(?: \(([^)]*)\))?", log[start:]):
+        out.setdefault(m.group(2) or "smtp", []).append(int(m.group(1)))
+    return out
+
+
 class Daemon:
     """postrider serve with a private state dir; use as a context manager."""
 

@@ -22,7 +22,7 @@ import time
 import unittest
 
 import harness
-from harness import Daemon, free_port, start_peer, stop_process, wait_until
+from harness import Daemon, free_port, make_certificate, start_peer, stop_process, wait_until
 from scripted_mx import ScriptedMX
 
 from aiosmtpd.controller import Controller
@@ -44,15 +44,6 @@ AUTHLOGIN = "127.0.0.14"  # aiosmtpd relayhost offering only AUTH LOGIN
 VTLS = "127.0.0.15"     # aiosmtpd with STARTTLS, certificate for mx.vtls.test and securepass.test (TLS policy)
 ALL_HOSTS = (SINK, DEAD, SCRIPTED, HANG, TLS, BADTLS, DSN, NODSN, DROP, REUSE, AUTH, NOTLSAUTH, AUTHLOGIN, VTLS)
 SCRIPTED_DOMAINS = {"badtls": BADTLS, "dsn": DSN, "nodsn": NODSN, "drop": DROP, "reuse": REUSE}
-
-
-def make_certificate(directory, name="c", san="DNS:localhost"):
-    """Self-signed P-256 certificate (TOOLCHAIN.md 5); returns (cert, key) paths."""
-    cert, key = os.path.join(directory, f"{name}.pem"), os.path.join(directory, f"{name}-key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", f"subjectAltName={san}"], check=True, capture_output=True)
-    return cert, key
 
 
 def port_free_on_all(port):

@@ -240,3 +240,16 @@ TEST_CASE("received_header names one recipient only and is RFC 5322 dated", "[tr
     CHECK(h.find("\r\nX-Injected") == std::string::npos);
     CHECK(h.find("Tue, 25 Nov 2025 01:04:05 +0000") != std::string::npos);
 }
+
+TEST_CASE("received_header carries the TLS line as Postfix writes it", "[trace][tls]")
+{
+    using postrider::inbound::received_header;
+    using postrider::inbound::trace_info;
+    trace_info t{"client.test", "127.0.0.1", "mx.test", "ESMTPS", "QID", "bob@localhost",
+                 "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"};
+    CHECK(received_header(t, 0) ==
+          "Received: from client.test ([127.0.0.1])\r\n"
+          "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\r\n"
+          "\tby mx.test (postrider) with ESMTPS id QID\r\n"
+          "\tfor <bob@localhost>; Thu, 01 Jan 1970 00:00:00 +0000\r\n");
+}

@@ -38,6 +38,7 @@ enum class end_action { none, peer_closed, timeout, shutdown };
 
 struct run_options {
     server_settings settings{};
+    bool implicit_tls = false;  // tls_started() before greet()
     bool commit_ok = true;
     end_action at_end = end_action::none;
 };
@@ -67,10 +68,32 @@ inline bool replies_well_formed(std::string_view out)
     return true;
 }
 
-// settle - answer every completed message the way the session does (take, commit).
+// fake_auth - the session's password check: alice/secret is good (may send as
+//             alice@localhost), user "tempfail" fails temporarily, "flood" hit the rate limit.
+inline auth_outcome fake_auth(const auth_request& a)
+{
+    const auto& c = a.credentials;
+    if (c.authcid == "tempfail")
+        return {auth_outcome::result::temp_failure, {}};
+    if (c.authcid == "flood")
+        return {auth_outcome::result::too_many_failures, {}};
+    if (c.authcid == "alice" && c.password == "secret" && (c.authzid.empty() || c.authzid == "alice"))
+        return {auth_outcome::result::ok, {"alice@localhost"}};
+    return {auth_outcome::result::invalid, {}};
+}
+
+// settle - answer every completed message the way the session does (take, commit),
+//          and every finished AUTH exchange (take_auth, auth_done).
 inline void settle(server_engine& e, const run_options& opt, run_result& r)
 {
-    while (e.phase() == input_phase::awaiting_commit) {
+    while (e.phase() == input_phase::awaiting_commit || e.phase() == input_phase::awaiting_auth) {
+        if (e.phase() == input_phase::awaiting_auth) {
+            auto a = e.take_auth();
+            REQUIRE(a.has_value());
+            CHECK_FALSE(e.take_auth().has_value());  // once only
+            e.auth_done(fake_auth(*a));
+            continue;
+        }
         auto m = e.take_message();
         REQUIRE(m.has_value());
         CHECK_FALSE(e.take_message().has_value());  // once only
@@ -80,17 +103,28 @@ inline void settle(server_engine& e, const run_options& opt, run_result& r)
     }
 }
 
-// run_pieces - greet, feed each piece in order (settling commits), then the end action.
-inline run_result run_pieces(const std::vector<std::string_view>& pieces, const run_options& opt)
+// A client stream in segments: between two segments the TLS handshake happens
+// (if the engine is waiting for it), so each segment is one side of a STARTTLS.
+using segments = std::vector<std::vector<std::string_view>>;
+
+// run_segments - greet, feed each piece in order (settling commits), complete a
+//                STARTTLS between segments, then the end action.
+inline run_result run_segments(const segments& parts, const run_options& opt)
 {
     fake_policy policy;
     server_engine e(opt.settings, policy, "192.0.2.1");
     run_result r;
+    if (opt.implicit_tls)
+        e.tls_started();
     e.greet();
-    for (auto p : pieces) {
-        e.feed(p);
-        settle(e, opt, r);
-        r.output += e.take_output();
+    for (std::size_t s = 0; s < parts.size(); ++s) {
+        if (s > 0 && e.phase() == input_phase::starttls)
+            e.tls_started();
+        for (auto p : parts[s]) {
+            e.feed(p);
+            settle(e, opt, r);
+            r.output += e.take_output();
+        }
     }
     switch (opt.at_end) {
     case end_action::none: break;
@@ -103,6 +137,12 @@ inline run_result run_pieces(const std::vector<std::string_view>& pieces, const 
     r.events = e.take_events();
     r.final_phase = e.phase();
     return r;
+}
+
+// run_pieces - one segment: no TLS handshake happens.
+inline run_result run_pieces(const std::vector<std::string_view>& pieces, const run_options& opt)
+{
+    return run_segments({pieces}, opt);
 }
 
 // run_whole - the input in one feed().
@@ -124,24 +164,46 @@ inline void check_same(const run_result& got, const run_result& want)
     }
 }
 
-// grind - run in at every split point (a|b) and byte by byte; each must equal the one-feed run.
-//         Inputs over max_exhaustive octets get 64 evenly spaced split points instead.
-inline run_result grind(std::string_view in, const run_options& opt = {}, std::size_t max_exhaustive = 4096)
+// grind_segments - each segment split at every point (a|b), the others whole, and
+//                  everything byte by byte; each run must equal the one-feed-per-segment run.
+//                  Segments over max_exhaustive octets get 64 evenly spaced split points instead.
+inline run_result grind_segments(const std::vector<std::string_view>& in, const run_options& opt = {},
+                                 std::size_t max_exhaustive = 4096)
 {
-    const auto want = run_whole(in, opt);
-    const std::size_t step = in.size() <= max_exhaustive ? 1 : std::max<std::size_t>(1, in.size() / 64);
-    for (std::size_t i = 0; i <= in.size(); i += step) {
-        INFO("split at " << i);
-        check_same(run_pieces({in.substr(0, i), in.substr(i)}, opt), want);
+    segments whole;
+    std::size_t total = 0;
+    for (auto s : in) {
+        whole.push_back({s});
+        total += s.size();
     }
-    if (in.size() <= max_exhaustive) {
-        std::vector<std::string_view> bytes;
-        for (std::size_t i = 0; i < in.size(); ++i)
-            bytes.push_back(in.substr(i, 1));
+    const auto want = run_segments(whole, opt);
+    for (std::size_t k = 0; k < in.size(); ++k) {
+        const auto seg = in[k];
+        const std::size_t step = seg.size() <= max_exhaustive ? 1 : std::max<std::size_t>(1, seg.size() / 64);
+        for (std::size_t i = 0; i <= seg.size(); i += step) {
+            INFO("segment " << k << " split at " << i);
+            auto parts = whole;
+            parts[k] = {seg.substr(0, i), seg.substr(i)};
+            check_same(run_segments(parts, opt), want);
+        }
+    }
+    if (total <= max_exhaustive) {
+        segments bytes;
+        for (auto s : in) {
+            bytes.emplace_back();
+            for (std::size_t i = 0; i < s.size(); ++i)
+                bytes.back().push_back(s.substr(i, 1));
+        }
         INFO("byte by byte");
-        check_same(run_pieces(bytes, opt), want);
+        check_same(run_segments(bytes, opt), want);
     }
     return want;
+}
+
+// grind - one segment (no STARTTLS handshake), see grind_segments.
+inline run_result grind(std::string_view in, const run_options& opt = {}, std::size_t max_exhaustive = 4096)
+{
+    return grind_segments({in}, opt, max_exhaustive);
 }
 
 }  // namespace postrider::smtp::test

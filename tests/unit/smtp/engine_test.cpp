@@ -254,3 +254,48 @@ TEST_CASE("engine: a commit refused for lack of storage is 452 4.3.1, other fail
               }) != events.end());
     }
 }
+
+TEST_CASE("engine: STARTTLS leaves nothing buffered and the message says ESMTPS", "[engine][tls]")
+{
+    fake_policy policy;
+    server_settings settings;
+    settings.starttls = true;
+    server_engine e{settings, policy, "192.0.2.1"};
+    e.greet();
+    e.feed("EHLO c.example\r\nSTARTTLS\r\nRSET\r\nMAIL FROM:<x@y.example>\r\nRC");
+    CHECK(e.phase() == input_phase::starttls);
+    CHECK(e.buffered() == 0);  // what the session checks before the handshake (CVE-2011-0411)
+    CHECK_FALSE(e.tls_active());
+    CHECK(ends_with(e.take_output(), "250 DSN\r\n220 2.0.0 Ready to start TLS\r\n"));  // RSET unanswered
+    e.feed("PT TO:<alice@localhost>\r\n");
+    CHECK(e.take_output().empty());
+    e.tls_started();
+    CHECK(e.tls_active());
+    CHECK(e.phase() == input_phase::command);
+    const auto events = e.take_events();
+    CHECK(std::find(events.begin(), events.end(), "protocol=pipelined_after_starttls discarded=58") != events.end());
+    e.feed(ehlo_mail_rcpt + "DATA\r\nhi\r\n.\r\n");
+    const auto out = e.take_output();
+    CHECK(out.find("STARTTLS") == std::string::npos);  // RFC 3207 4.2: not offered again
+    auto m = e.take_message();
+    REQUIRE(m);
+    CHECK(m->protocol == "ESMTPS");
+    CHECK(m->sender == "a@example.org");
+}
+
+TEST_CASE("engine: implicit TLS is active from the greeting and offers no STARTTLS", "[engine][tls]")
+{
+    fake_policy policy;
+    server_settings settings;
+    settings.starttls = true;
+    server_engine e{settings, policy, "192.0.2.1"};
+    e.tls_started();
+    e.greet();
+    e.feed("HELO c.example\r\nSTARTTLS\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@localhost>\r\nDATA\r\nx\r\n.\r\n");
+    const auto out = e.take_output();
+    CHECK(out.rfind("220 localhost ESMTP postrider\r\n", 0) == 0);
+    CHECK(out.find("554 5.5.1 Error: TLS already active\r\n") != std::string::npos);
+    auto m = e.take_message();
+    REQUIRE(m);
+    CHECK(m->protocol == "SMTP");  // HELO: RFC 3848 has no TLS name for plain SMTP
+}
