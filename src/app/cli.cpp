@@ -1,6 +1,7 @@
 #include "app/cli.hpp"
 
 #include <fmt/format.h>
+#include <grp.h>
 #include <sysexits.h>
 
 #include <exception>
@@ -89,6 +90,8 @@ int cmd_check_config(const std::vector<std::string>& args)
         if (!outbound::read_secret_file(o.settings.relayhost_password_file, error))
             o.errors.push_back("relayhost_password_file: " + error);
     }
+    if (o.errors.empty() && !o.settings.postdrop_group.empty() && !::getgrnam(o.settings.postdrop_group.c_str()))
+        o.errors.push_back("postdrop_group: no such group: " + o.settings.postdrop_group);
     if (!o.errors.empty()) return print_errors(o);
     fmt::print("postrider: configuration {}is valid\n", o.config_file.empty() ? "" : o.config_file + " ");
     return EX_OK;

@@ -105,6 +105,7 @@ int cmd_show(const config::settings& s, const std::string& id)
     fmt::print("queue_id: {}\narrival: {}\nsize: {}\nsender: <{}>\nclient: {}\nhelo: {}\nprotocol: {}\n", e.queue_id,
                local_time(e.arrival_us), e.message_size, core::escape(e.sender), core::escape(e.client),
                core::escape(e.helo), core::escape(e.protocol));
+    if (!e.verp_delimiters.empty()) fmt::print("verp: {}\n", core::escape(e.verp_delimiters));
     auto v = view_of(*d.file);
     for (const auto& r : v.rcpts)
         fmt::print("recipient: <{}> {} attempts={} {} {}\n", core::escape(r.address), state_name(r.state), r.attempts,

@@ -39,13 +39,14 @@ class Cli(unittest.TestCase):
 
     def test_check_config_reports_each_mistake(self):
         with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
-            f.write("listen = 127.0.0.1:99999\nrecipient_limit = 10\ncommand_timeout = soon\n")
+            f.write("listen = 127.0.0.1:99999\nrecipient_limit = 10\ncommand_timeout = soon\nverp_delimiters = +.\n")
         self.addCleanup(os.unlink, f.name)
         r = run("check-config", "-c", f.name)
         self.assertEqual(r.returncode, 78)  # EX_CONFIG
         self.assertIn("listen", r.stderr)
         self.assertIn("recipient_limit", r.stderr)
         self.assertIn("command_timeout", r.stderr)
+        self.assertIn("verp_delimiters", r.stderr)
         self.assertIn(f.name, r.stderr)
 
     def test_check_config_rejects_unknown_option(self):
@@ -61,6 +62,13 @@ class Cli(unittest.TestCase):
         r = run("check-config", env=env)
         self.assertEqual(r.returncode, 78)
         self.assertIn("recipient_limit", r.stderr)
+
+    def test_check_config_names_an_unknown_postdrop_group(self):
+        env = dict(os.environ, POSTRIDER_POSTDROP_GROUP="no-such-group-pr7")
+        r = run("check-config", env=env)
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("postdrop_group: no such group: no-such-group-pr7", r.stderr)
+        self.assertEqual(run("check-config", env=dict(os.environ, POSTRIDER_POSTDROP_GROUP="root")).returncode, 0)
 
     def test_sigterm_with_idle_session_exits_zero(self):
         d = Daemon()

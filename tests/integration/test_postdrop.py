@@ -52,6 +52,8 @@ class Postdrop(unittest.TestCase):
         cls.d.settings.update(postdrop_group=GROUP, postdrop_helper=cls.helper)
         cls.d.start()
         cls.addClassCleanup(cls.d.stop)
+        # "listening" comes before the pickup starts: wait for it to share the maildrop.
+        wait_until(lambda: "maildrop open to group" in cls.d.log(), what="maildrop shared")
         os.chmod(cls.d.config, 0o644)
         cls.env = {"PATH": "/usr/bin:/bin", "POSTRIDER_CONFIG": cls.d.config}
         cls.q = cls.d.settings["queue_dir"]
@@ -97,6 +99,7 @@ class Postdrop(unittest.TestCase):
             self.assertEqual(r.stdout.decode().split(), ["denied"] * 3, r.stderr)
         finally:
             self.d.start()
+            wait_until(lambda: self.d.log().count("maildrop open to group") == 2, what="maildrop shared again")
         [got] = self.d.read_delivered_wait("pd2", 1)
         self.assertIn(f"from userid {self.uid}".encode(), got)
         wait_until(lambda: os.listdir(self.q + "/maildrop/new") == [], what="maildrop emptied")
