@@ -107,6 +107,7 @@ class HostilePeers(unittest.TestCase):
         self.assertRegex(self.outcome_lines("h@huge.test")[0], r"status=deferred")
         self.assert_deferred_never_bounced("h@huge.test")
         grew = vm_kib(pid, "VmHWM") - hwm0
+        print(f"[memory] VmHWM {hwm0} KiB before the 10 MiB reply line, +{grew} KiB after")
         # The reply parser stops at reply_line_octets (2048): the 10 MiB line is never held.
         self.assertLess(grew, 4 * 1024, f"peak RSS grew by {grew} KiB during a 10 MiB reply line")
         self.assert_once(self.huge, "huge-and-ok", "h@huge.test")
