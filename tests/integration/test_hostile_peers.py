@@ -16,18 +16,10 @@ import unittest
 
 import harness
 from fake_dns import FakeDNS
-from harness import Daemon, free_port, wait_until
+from harness import Daemon, free_port, vm_kib, wait_until
 from scripted_mx import ScriptedMX
 
 COMMAND_TIMEOUT = 2  # remote_command_timeout: the per-reply deadline
-
-
-def vm_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"{field} not in /proc/{pid}/status")
 
 
 class HostilePeers(unittest.TestCase):

@@ -13,7 +13,7 @@ import time
 import unittest
 
 import harness
-from harness import Daemon, free_port, wait_until
+from harness import Daemon, free_port, vm_kib, wait_until
 
 MESSAGES = 10_000
 WARMUP = 400             # queued before the baseline is taken (allocator arenas, log buffers, pools)
@@ -25,14 +25,6 @@ BIG = 25 * 1024 * 1024 - 64 * 1024  # just under message_size_limit (25M) with o
 # maildir delivery reads it once more (reserved to size, LF-converted in place). 31.5 MiB
 # measured on the dev VM; less than two copies of the message.
 BIG_BOUND_MIB = 48
-
-
-def vm_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"{field} not in /proc/{pid}/status")
 
 
 def deferred_count(d):
