@@ -310,6 +310,11 @@ def run_trial(index, args, rng, keep):
         rc = d.stop()
         d.proc = None
 
+        # local deliveries a restart found already in the maildir (a crash before their journal record)
+        recognised = 0
+        for n in range(1, d.incarnation + 1):
+            with open(os.path.join(base, f"postrider.{n:03d}.log"), errors="replace") as f:
+                recognised += f.read().count("(already in maildir")
         accepted_pairs = {(tid, r.lower()) for tid, rs in loader.accepted.items() for r in rs}
         times = collections.defaultdict(list)
         copies = count_local(d.settings["mail_root"], times) + count_sink(sink.path, times)
@@ -334,13 +339,14 @@ def run_trial(index, args, rng, keep):
         dup_remote = sum(dup_pairs.values()) - dup_local
         result = dict(messages=len(loader.attempted), accepted=len(loader.accepted), delivered=len(delivered_msgs),
                       queued=len(per_msg_queued), lost=len(per_msg_lost), duplicates=sum(dup_pairs.values()),
-                      duplicates_local=dup_local, duplicates_remote=dup_remote,
+                      duplicates_local=dup_local, duplicates_remote=dup_remote, local_recognised=recognised,
                       kills=kills, unexplained_duplicates=len(unexplained))
         say(f"trial {index}: {result} load {load_time:.1f}s drained={drained} stop_rc={rc} "
             f"incarnations={d.incarnation}")
         say(f"  recipients: accepted={len(accepted_pairs)} copies={sum(copies.values())} queued={len(queued)} "
             f"lost={len(lost_pairs)} duplicate_copies={sum(dup_pairs.values())} over {len(dup_pairs)} recipients "
-            f"(copies local {dup_local}, remote {dup_remote}; not explained by a kill: {len(unexplained)})")
+            f"(copies local {dup_local}, remote {dup_remote}; not explained by a kill: {len(unexplained)}); "
+            f"local copies found at a retry instead of written again: {recognised}")
         say(f"  unacknowledged attempts={len(loader.unacked)} of which delivered anyway={len(unacked_delivered)}; "
             f"stray copies={len(stray)}; quarantined files={len(corrupt)}; client errors={dict(loader.errors)}")
         if dup_pairs:
@@ -399,6 +405,7 @@ def main():
     line = (f"trials={args.trials} messages={total['messages']} accepted={total['accepted']} "
             f"delivered={total['delivered']} queued={total['queued']} lost={total['lost']} "
             f"duplicates={total['duplicates']} (local={total['duplicates_local']} remote={total['duplicates_remote']}) "
+            f"local_recognised={total['local_recognised']} "
             f"kills={total['kills']}")
     print(line, f"({time.monotonic() - t0:.0f}s, seed {seed})", flush=True)
     if total["unexplained_duplicates"]:

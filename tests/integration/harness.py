@@ -38,6 +38,15 @@ def wait_until(predicate, timeout=10.0, step=0.02, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def vm_kib(pid, field):
+    """A memory figure of a process in KiB from /proc/PID/status (VmRSS, VmHWM, ...)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"{field} not in /proc/{pid}/status")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -16,18 +16,10 @@ import unittest
 
 import harness
 from fake_dns import FakeDNS
-from harness import Daemon, free_port, wait_until
+from harness import Daemon, free_port, vm_kib, wait_until
 from scripted_mx import ScriptedMX
 
-COMMAND_TIMEOUT = 2  # remote_command_timeout: the per-reply deadline
-
-
-def vm_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"{field} not in /proc/{pid}/status")
+COMMAND_TIMEOUT = 3  # remote_command_timeout: the per-reply deadline
 
 
 class HostilePeers(unittest.TestCase):
@@ -85,7 +77,7 @@ class HostilePeers(unittest.TestCase):
         start = time.monotonic()
         self.send(["d@drip.test", "w@ok.test"], "drip-and-ok")
         wait_until(lambda: self.ok.messages_containing("drip-and-ok"), timeout=10, what="ok.test delivery")
-        self.assertLess(time.monotonic() - start, 1.5, "ok.test waited for the dripping peer")
+        self.assertLess(time.monotonic() - start, 2.0, "ok.test waited for the dripping peer")
         wait_until(lambda: self.outcome_lines("d@drip.test"), timeout=15, what="drip.test outcome")
         took = time.monotonic() - start
         # Bytes keep arriving every 0.5 s, so only a deadline for the whole reply can fire;
@@ -102,11 +94,12 @@ class HostilePeers(unittest.TestCase):
         start = time.monotonic()
         self.send(["h@huge.test", "w2@ok.test"], "huge-and-ok")
         wait_until(lambda: self.ok.messages_containing("huge-and-ok"), timeout=10, what="ok.test delivery")
-        self.assertLess(time.monotonic() - start, 1.5, "ok.test waited for the huge reply")
+        self.assertLess(time.monotonic() - start, 2.0, "ok.test waited for the huge reply")
         wait_until(lambda: self.outcome_lines("h@huge.test"), timeout=15, what="huge.test outcome")
         self.assertRegex(self.outcome_lines("h@huge.test")[0], r"status=deferred")
         self.assert_deferred_never_bounced("h@huge.test")
         grew = vm_kib(pid, "VmHWM") - hwm0
+        print(f"[memory] VmHWM {hwm0} KiB before the 10 MiB reply line, +{grew} KiB after")
         # The reply parser stops at reply_line_octets (2048): the 10 MiB line is never held.
         self.assertLess(grew, 4 * 1024, f"peak RSS grew by {grew} KiB during a 10 MiB reply line")
         self.assert_once(self.huge, "huge-and-ok", "h@huge.test")
@@ -115,7 +108,7 @@ class HostilePeers(unittest.TestCase):
         start = time.monotonic()
         self.send(["g@garbage.test", "s@silent.test", "w3@ok.test"], "dns-faults")
         wait_until(lambda: self.ok.messages_containing("dns-faults"), timeout=10, what="ok.test delivery")
-        self.assertLess(time.monotonic() - start, 1.5, "ok.test waited for the broken DNS")
+        self.assertLess(time.monotonic() - start, 2.0, "ok.test waited for the broken DNS")
         wait_until(lambda: self.outcome_lines("g@garbage.test") and self.outcome_lines("s@silent.test"),
                    timeout=20, what="both DNS failures")
         self.assertGreater(len(self.dns.queries_for("garbage.test")), 0)

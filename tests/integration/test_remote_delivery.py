@@ -447,7 +447,8 @@ class RemoteDelivery(unittest.TestCase):
                            self.sink_containing("routed-static"), timeout=20, what="routed delivery")
         self.assertEqual(len(files), 2, "one transaction per destination domain")
         self.assertRegex(self.d.log(), r"transport_table \S+: 3 routes")
-        self.assertIsNotNone(self.sent_line("r@routed.test"))
+        # The sink has the file before our journal record and its log line: wait for it.
+        wait_until(lambda: self.sent_line("r@routed.test"), what="sent log line")
 
     def test_transport_table_next_hop_with_mx_lookup(self):
         self.send("alice@localhost", ["v@viamx.test"], "Subject: routed-viamx\r\n\r\nhi\r\n")

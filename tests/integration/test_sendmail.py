@@ -213,7 +213,8 @@ class WhileUp(unittest.TestCase):
             f.write(b"PRD1garbage")
         os.rename(os.path.join(md, "tmp", name), os.path.join(md, "new", name))
         wait_until(lambda: os.path.exists(os.path.join(md, "quarantine", name)), timeout=5, what="quarantine")
-        self.assertIn(f"maildrop file {name} quarantined", self.d.log())
+        # The rename into quarantine/ comes before the log line: wait for it, do not race it.
+        wait_until(lambda: f"maildrop file {name} quarantined" in self.d.log(), timeout=5, what="quarantine log")
         self.assertFalse(os.path.exists(os.path.join(md, "new", name)))
 
     def test_mailq_show_flush_delete_through_the_daemon(self):

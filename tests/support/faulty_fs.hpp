@@ -1,8 +1,9 @@
 // tests/support/faulty_fs.hpp: fs_ops with injected failures and call counters (test seam).
 //
-// Trust: test-only. Fails the n-th call (1-based) of one operation with a chosen
-// errno, optionally every call from then on; counts every call per operation;
-// can slow syncfs down so concurrent jobs pile up into one round.
+// Trust: test-only. Fails the n-th call (1-based) of an operation with a chosen
+// errno, optionally every call from then on (one plan per operation, so two
+// operations can fail in one run); counts every call per operation; can slow
+// syncfs down so concurrent jobs pile up into one round.
 // XXX: belongs in tests/support/ (fault_plan.hpp) once that exists; shared by local tests.
 #pragma once
 
@@ -21,19 +22,17 @@ enum class op { open, write, read, fsync, syncfs, rename, unlink, mkdir, close, 
 class faulty_fs : public local::fs_ops {
 public:
     // fail - make the n-th call of o (and all later ones when sticky) fail with err.
+    //        Replaces o's earlier plan; other operations keep theirs.
     void fail(op o, int n, int err, bool sticky = false)
     {
         std::lock_guard lock(mutex_);
-        fail_op_ = o;
-        fail_at_ = n;
-        errno_ = err;
-        sticky_ = sticky;
+        plans_[static_cast<std::size_t>(o)] = {n, err, sticky};
     }
-    // heal - stop failing.
+    // heal - stop failing, every operation.
     void heal()
     {
         std::lock_guard lock(mutex_);
-        fail_at_ = 0;
+        plans_ = {};
     }
     // calls - how many times o was called so far.
     int calls(op o)
@@ -68,19 +67,22 @@ private:
     {
         std::lock_guard lock(mutex_);
         int n = ++calls_[static_cast<std::size_t>(o)];
-        if (fail_at_ > 0 && o == fail_op_ && (n == fail_at_ || (sticky_ && n > fail_at_))) {
-            errno = errno_;
+        const plan& p = plans_[static_cast<std::size_t>(o)];
+        if (p.at > 0 && (n == p.at || (p.sticky && n > p.at))) {
+            errno = p.err;
             return true;
         }
         return false;
     }
 
+    struct plan {
+        int at = 0;  // 0: never fail
+        int err = EIO;
+        bool sticky = false;
+    };
     std::mutex mutex_;
     std::array<int, static_cast<std::size_t>(op::count_)> calls_{};
-    op fail_op_ = op::open;
-    int fail_at_ = 0;
-    int errno_ = EIO;
-    bool sticky_ = false;
+    std::array<plan, static_cast<std::size_t>(op::count_)> plans_{};
 };
 
 }  // namespace postrider::test

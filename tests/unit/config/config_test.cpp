@@ -98,3 +98,19 @@ TEST_CASE("retry, delay warning and double bounce knobs: defaults and validation
         CHECK(validate(s).size() == 1);
     }
 }
+
+TEST_CASE("dns_timeout: 5 s by default, 1 s to 60 s allowed", "[config]")
+{
+    settings s;
+    CHECK(s.dns_timeout == std::chrono::seconds(5));
+    for (auto ok : {1, 60}) {
+        s.dns_timeout = std::chrono::seconds(ok);
+        CHECK(validate(s).empty());
+    }
+    for (auto bad : {0, 61}) {
+        s.dns_timeout = std::chrono::seconds(bad);
+        auto errors = validate(s);
+        REQUIRE(errors.size() == 1);
+        CHECK(errors[0].find("dns_timeout") == 0);
+    }
+}

@@ -54,6 +54,18 @@ std::vector<outcome> journal(const test::temp_dir& t, const std::string& id)
 
 std::filesystem::path bob_dir(const test::temp_dir& t) { return t.path() / "mail/example.org/bob/Maildir"; }
 
+// flush_and_drain - make every deferred recipient due now (admin "queue flush") and run
+//                   until the queue is empty and nothing is in flight.
+void flush_and_drain(boost::asio::io_context& io, manager& mgr)
+{
+    std::optional<std::size_t> flushed;
+    boost::asio::co_spawn(io, mgr.flush_all(), [&](std::exception_ptr e, std::size_t k) {
+        if (e) std::rethrow_exception(e);
+        flushed = k;
+    });
+    REQUIRE(test::run_until(io, [&] { return flushed && mgr.queued() == 0 && mgr.idle(); }));
+}
+
 const char* op_name(test::op o)
 {
     static constexpr const char* names[] = {"open", "write", "read", "fsync", "syncfs", "rename", "unlink", "mkdir", "close"};
@@ -110,12 +122,7 @@ fault_run deliver_with_fault(flush_mode mode, test::op o, int err, int n)
     // the delivery stands (one copy, checked above) and is not repeated below.
 
     ffs.heal();
-    std::optional<std::size_t> flushed;
-    boost::asio::co_spawn(io, mgr.flush_all(), [&](std::exception_ptr e, std::size_t k) {
-        if (e) std::rethrow_exception(e);
-        flushed = k;
-    });
-    REQUIRE(test::run_until(io, [&] { return flushed && mgr.queued() == 0 && mgr.idle(); }));
+    flush_and_drain(io, mgr);
     files = files_in(bob_dir(t) / "new");
     REQUIRE(files.size() == 1);  // exactly once
     CHECK(test::slurp(bob_dir(t) / "new" / files[0]) == bob_copy);
@@ -175,4 +182,34 @@ TEST_CASE("a recovered recipient whose copy is already in the maildir is recorde
     CHECK(files_in(bob_dir(t) / "new").empty());
     CHECK(files_in(cur) == std::vector<std::string>{earlier});
     CHECK(test::maildir_new(t, "example.org", "carol").size() == 1);  // recipient 1 had no copy: written
+}
+
+TEST_CASE("a published copy whose flush failed and whose undo failed too is found by the retry, not doubled",
+          "[manager][fault]")
+{
+    auto table = local::mailbox_table::defaults({"example.org"});
+    test::temp_dir t;
+    auto s = test::make_settings(t);  // group flush: syncfs after the commit, the write and the rename
+    test::faulty_fs ffs;
+    s.fs = &ffs;
+    boost::asio::io_context io;
+    manager mgr(io.get_executor(), s, table);
+    mgr.start();
+    // A fresh message (not recovered at start): the third flush, the one after the rename into
+    // new/, fails, and so does every unlink of the undo. A complete copy stays in new/ while
+    // the attempt is recorded as deferred.
+    ffs.fail(test::op::syncfs, ffs.calls(test::op::syncfs) + 3, EIO);
+    ffs.fail(test::op::unlink, ffs.calls(test::op::unlink) + 1, EIO, true);
+    std::optional<commit_result> res;
+    test::submit_one(io, mgr, test::make_message("alice@example.org", {"bob@example.org"}), res);
+    REQUIRE(test::run_until(io, [&] { return res && mgr.idle() && !journal(t, res->queue_id).empty(); }));
+    REQUIRE(res->ok);
+    REQUIRE(journal(t, res->queue_id).back().kind == outcome_kind::deferred);
+    REQUIRE(files_in(bob_dir(t) / "new").size() == 1);
+
+    ffs.heal();
+    flush_and_drain(io, mgr);
+    auto files = files_in(bob_dir(t) / "new");
+    REQUIRE(files.size() == 1);
+    CHECK(test::slurp(bob_dir(t) / "new" / files[0]) == bob_copy);
 }
