@@ -98,6 +98,8 @@ const std::vector<knob>& knobs()
     using S = config::settings;
     static const std::vector<knob> all = {
         {"hostname", "our name in greetings and Received headers (default: the machine's)", text(&S::hostname)},
+        {"user", "service user to switch to after binding the listeners (started as root)", text(&S::user)},
+        {"group", "service group (default: the user's primary group)", text(&S::group)},
         {"listen", "SMTP listen address:port, repeatable", list(&S::listen)},
         {"message_size_limit", "largest message accepted, octets", size(&S::message_size_limit)},
         {"recipient_limit", "most recipients per message", size(&S::recipient_limit)},
