@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "config/units.hpp"
+#include "inbound/cidr.hpp"
 
 namespace postrider::app {
 
@@ -226,6 +227,10 @@ loaded_options load_options(const std::vector<std::string>& args)
         if (!error.empty()) out.errors.push_back(std::string(k.name) + ": " + error);
     }
     for (auto& e : config::validate(out.settings)) out.errors.push_back(std::move(e));
+    // The CIDR parser lives with its user (inbound); check-config still reports a bad spec.
+    std::string cidr_error;
+    if (!inbound::network_list::parse(out.settings.mynetworks, cidr_error))
+        out.errors.push_back("mynetworks: " + cidr_error);
     return out;
 }
 
