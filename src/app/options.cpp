@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "config/units.hpp"
+#include "inbound/cidr.hpp"
 
 namespace postrider::app {
 
@@ -98,6 +99,8 @@ const std::vector<knob>& knobs()
     using S = config::settings;
     static const std::vector<knob> all = {
         {"hostname", "our name in greetings and Received headers (default: the machine's)", text(&S::hostname)},
+        {"user", "service user to switch to after binding the listeners (started as root)", text(&S::user)},
+        {"group", "service group (default: the user's primary group)", text(&S::group)},
         {"listen", "SMTP listen address:port, repeatable", list(&S::listen)},
         {"message_size_limit", "largest message accepted, octets", size(&S::message_size_limit)},
         {"recipient_limit", "most recipients per message", size(&S::recipient_limit)},
@@ -234,6 +237,10 @@ loaded_options load_options(const std::vector<std::string>& args)
         if (!error.empty()) out.errors.push_back(std::string(k.name) + ": " + error);
     }
     for (auto& e : config::validate(out.settings)) out.errors.push_back(std::move(e));
+    // The CIDR parser lives with its user (inbound); check-config still reports a bad spec.
+    std::string cidr_error;
+    if (!inbound::network_list::parse(out.settings.mynetworks, cidr_error))
+        out.errors.push_back("mynetworks: " + cidr_error);
     return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "dns/resolver.hpp"
 #include "control/server.hpp"
+#include "app/privileges.hpp"
 #include "inbound/auth_table.hpp"
 #include "inbound/cidr.hpp"
 #include "inbound/server.hpp"
@@ -206,7 +207,19 @@ int serve(const config::settings& s)
     auto qs = queue_settings_from(s, hostname);
     qs.remote = &remote;
     queue::manager queue(io.get_executor(), std::move(qs), table);
-    queue.start();
+
+    // Least privilege (docs/security.md rule 6): state directories go to the service
+    // user while we are root; listeners are bound below; then the drop; only then
+    // is anything read from the queue or from a client.
+    std::optional<service_identity> identity;
+    if (!s.user.empty()) {
+        if (::geteuid() != 0) throw std::runtime_error("user: set to " + s.user + " but not started as root");
+        identity = resolve_identity(s.user, s.group);
+        hand_over_dirs(*identity, {s.queue_dir, s.mail_root});
+    } else if (::geteuid() == 0) {
+        log::warn("running as root without 'user': mail will be delivered as root; set user = <service account> "
+                  "(docs/security.md rule 6)");
+    }
 
     inbound::table_policy policy(table, s.relay_domains);
     inbound::server server(io.get_executor(), session_config_from(s, hostname),
@@ -237,6 +250,11 @@ int serve(const config::settings& s)
         if (!ep) throw std::runtime_error("listen_submission: bad address " + where);
         server.listen(*ep, inbound::listener_kind::submission);
     }
+    if (identity) {
+        drop(*identity);
+        log::info("privileges dropped: user={} uid={} gid={}", identity->user, identity->uid, identity->gid);
+    }
+    queue.start();
     server.start();
 
     // sendmail(1)'s maildrop and the queue tools' control socket (docs/sendmail.md).

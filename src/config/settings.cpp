@@ -72,6 +72,8 @@ bool valid_nexthop(std::string_view s)
 std::vector<std::string> validate(const settings& s)
 {
     std::vector<std::string> errors;
+    if (s.user == "root") errors.push_back("user: must not be root (the point is to stop being root)");
+    if (!s.group.empty() && s.user.empty()) errors.push_back("group: needs user");
     if (s.listen.empty()) errors.push_back("listen: at least one address:port is needed");
     for (const auto& l : s.listen)
         if (!valid_listen(l))

@@ -20,6 +20,8 @@ namespace postrider::config {
 struct settings {
     // Identity
     std::string hostname;  // empty: the machine's hostname at start-up
+    std::string user;      // service user to run as after binding (started as root); empty: stay as started
+    std::string group;     // its group; empty: the user's primary group
 
     // Inbound SMTP
     std::vector<std::string> listen{"127.0.0.1:2525"};

@@ -41,7 +41,7 @@ private:
 // load_auth_table - read and parse the file; throws std::runtime_error with the first problem.
 auth_table load_auth_table(const std::string& path);
 
-// password_matches - crypt_r(password, hash) equals hash, compared in constant time.
+// password_matches - crypt_rn(password, hash) equals hash, compared in constant time.
 bool password_matches(const std::string& password, const std::string& hash);
 
 }  // namespace postrider::inbound

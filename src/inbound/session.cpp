@@ -135,21 +135,28 @@ asio::awaitable<void> commit(smtp::server_engine& engine, session_state& s)
     engine.commit_done({result.ok, result.ok ? result.queue_id : qid, result.reason, result.insufficient_storage});
 }
 
+// stopped_or_timed_out - a wait ended by shutdown or by the deadline: tell the engine (421).
+bool stopped_or_timed_out(smtp::server_engine& engine, session_state& s, const net::io_result& r)
+{
+    if (s.control.stopping) {
+        s.end_reason = "shutdown";
+        engine.shutdown();
+        return true;
+    }
+    if (r.timed_out) {
+        s.end_reason = "timeout";
+        engine.timeout();
+        return true;
+    }
+    return false;
+}
+
 // read_tls_and_feed - read_and_feed over TLS: OpenSSL may hold decrypted bytes
 //                     the socket no longer shows as readable, so read through the stream.
 asio::awaitable<bool> read_tls_and_feed(smtp::server_engine& engine, session_state& s)
 {
     auto r = co_await net::read_some_by(*s.tls, asio::buffer(s.tls_buffer), deadline_for(s));
-    if (s.control.stopping) {
-        s.end_reason = "shutdown";
-        engine.shutdown();
-        co_return true;
-    }
-    if (r.timed_out) {
-        s.end_reason = "timeout";
-        engine.timeout();
-        co_return true;
-    }
+    if (stopped_or_timed_out(engine, s, r)) co_return true;
     if (r.ec) {
         // A peer that closes TCP without close_notify (common after QUIT) is "stream truncated".
         const bool closed = r.ec == asio::error::eof || r.ec == asio::ssl::error::stream_truncated;
@@ -269,16 +276,7 @@ asio::awaitable<bool> read_and_feed(smtp::server_engine& engine, session_state& 
         co_return fed;
     }
     auto r = co_await net::wait_readable_by(s.socket, deadline_for(s));
-    if (s.control.stopping) {
-        s.end_reason = "shutdown";
-        engine.shutdown();
-        co_return true;
-    }
-    if (r.timed_out) {
-        s.end_reason = "timeout";
-        engine.timeout();
-        co_return true;
-    }
+    if (stopped_or_timed_out(engine, s, r)) co_return true;
     auto& buffer = shared_read_buffer();
     std::size_t n = 0;
     if (!r.ec) n = s.socket.read_some(asio::buffer(buffer), r.ec);  // non-blocking socket

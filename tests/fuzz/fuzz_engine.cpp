@@ -1,8 +1,11 @@
 // tests/fuzz/fuzz_engine.cpp: libFuzzer target for smtp::server_engine.
-// Byte 0 picks the chunk size, byte 1 the size limit and error limit; the rest
-// is the client's byte stream. Invariants: output is CRLF lines with 3-digit
-// codes; every message is CRLF-clean; buffering stays bounded; the phase
-// protocol (take_message/commit_done) is honoured.
+// Byte 0 picks the chunk size and (bits 6, 7) whether STARTTLS and AUTH are
+// offered, byte 1 the size limit and error limit; the rest is the client's
+// byte stream. A STARTTLS handshake "completes" at the next chunk boundary.
+// Invariants: output is CRLF lines with 3-digit codes; every message is
+// CRLF-clean; buffering stays bounded; nothing is buffered while a handshake
+// is due (CVE-2011-0411); the phase protocol (take_message/commit_done,
+// take_auth/auth_done) is honoured.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,10 +42,25 @@ void check_output(std::string_view out)
     }
 }
 
-// settle - behave like the session while a commit is pending.
+// settle - behave like the session while a commit, a password check or a handshake is pending.
 void settle(smtp::server_engine& e, unsigned& n)
 {
-    while (e.phase() == smtp::input_phase::awaiting_commit) {
+    if (e.phase() == smtp::input_phase::starttls) {
+        fuzz::require(e.buffered() == 0, "nothing buffered before the TLS handshake");
+        e.tls_started();
+        fuzz::require(e.authenticated_user().empty(), "TLS start forgets AUTH");
+    }
+    while (e.phase() == smtp::input_phase::awaiting_commit || e.phase() == smtp::input_phase::awaiting_auth) {
+        if (e.phase() == smtp::input_phase::awaiting_auth) {
+            auto a = e.take_auth();
+            fuzz::require(a.has_value(), "credentials wait in awaiting_auth");
+            fuzz::require(!e.take_auth(), "credentials are taken once");
+            smtp::auth_outcome o;
+            o.what = static_cast<smtp::auth_outcome::result>(a->credentials.password.size() % 4);
+            o.senders = {a->credentials.authcid};
+            e.auth_done(o);
+            continue;
+        }
         auto m = e.take_message();
         fuzz::require(m.has_value(), "a message waits in awaiting_commit");
         fuzz::require(fuzz::crlf_clean(m->data), "message data is CRLF-clean");
@@ -61,6 +79,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     settings.max_message_size = 16u << (data[1] & 15);
     settings.hard_error_limit = 1 + (data[1] >> 4) * 8;
     settings.max_recipients = 1 + data[0] % 5;
+    settings.starttls = (data[0] & 0x40) != 0;
+    settings.auth = (data[0] & 0x80) != 0;
+    settings.auth_plaintext = (data[1] & 1) != 0;
+    settings.auth_required = (data[1] & 2) != 0;
+    settings.sender_login_match = (data[1] & 4) != 0;
     const std::size_t step = 1 + data[0] % 64;
     std::string_view in(reinterpret_cast<const char*>(data) + 2, size - 2);
     policy p;

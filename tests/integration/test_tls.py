@@ -8,6 +8,7 @@ only their own sessions while another session delivers; SIGHUP reloads the
 certificate.
 """
 import os
+import re
 import shutil
 import smtplib
 import socket
@@ -68,7 +69,8 @@ class Tls(unittest.TestCase):
         got = self.delivered_with("starttls-smtplib")
         self.assertIn(b"with ESMTPS id", got)
         self.assertRegex(got.decode(), r"\(using TLSv1\.[23] with cipher \S+ \(\d+/\d+ bits\)\)")
-        self.assertRegex(self.d.log(), r"TLS connection established from \[127\.0\.0\.1\]: TLSv1\.[23] with cipher")
+        wait_until(lambda: re.search(r"TLS connection established from \[127\.0\.0\.1\]: TLSv1\.[23] with cipher",
+                                     self.d.log()), what="the TLS log line")
 
     def test_implicit_tls_smtplib(self):
         with smtplib.SMTP_SSL("127.0.0.1", self.tls_port, timeout=10, context=client_context(self.cert)) as s:
@@ -138,9 +140,9 @@ class Tls(unittest.TestCase):
             stalled.close()
             stalled_implicit.close()
         self.delivered_with("while-stalled")
-        log = self.d.log()
-        self.assertIn('TLS handshake failed client=[127.0.0.1] reason="timeout"', log)
-        self.assertRegex(log, r'TLS handshake failed client=\[127\.0\.0\.1\] reason="(?!timeout)')
+        wait_until(lambda: 'TLS handshake failed client=[127.0.0.1] reason="timeout"' in self.d.log(),
+                   what="the handshake timeout log line")
+        self.assertRegex(self.d.log(), r'TLS handshake failed client=\[127\.0\.0\.1\] reason="(?!timeout)')
         self.assertIsNone(self.d.proc.poll())
 
     def test_sighup_reloads_the_certificate(self):

@@ -21,6 +21,17 @@ struct fixture {
     fixture() { engine.greet(); engine.take_output(); }
 };
 
+// An engine that offers STARTTLS, not greeted yet.
+struct starttls_fixture {
+    fake_policy policy;
+    server_settings settings = [] {
+        server_settings s;
+        s.starttls = true;
+        return s;
+    }();
+    server_engine engine{settings, policy, "192.0.2.1"};
+};
+
 // ends_with - suffix test for reply transcripts.
 bool ends_with(std::string_view s, std::string_view suffix)
 {
@@ -257,10 +268,8 @@ TEST_CASE("engine: a commit refused for lack of storage is 452 4.3.1, other fail
 
 TEST_CASE("engine: STARTTLS leaves nothing buffered and the message says ESMTPS", "[engine][tls]")
 {
-    fake_policy policy;
-    server_settings settings;
-    settings.starttls = true;
-    server_engine e{settings, policy, "192.0.2.1"};
+    starttls_fixture f;
+    auto& e = f.engine;
     e.greet();
     e.feed("EHLO c.example\r\nSTARTTLS\r\nRSET\r\nMAIL FROM:<x@y.example>\r\nRC");
     CHECK(e.phase() == input_phase::starttls);
@@ -285,10 +294,8 @@ TEST_CASE("engine: STARTTLS leaves nothing buffered and the message says ESMTPS"
 
 TEST_CASE("engine: implicit TLS is active from the greeting and offers no STARTTLS", "[engine][tls]")
 {
-    fake_policy policy;
-    server_settings settings;
-    settings.starttls = true;
-    server_engine e{settings, policy, "192.0.2.1"};
+    starttls_fixture f;
+    auto& e = f.engine;
     e.tls_started();
     e.greet();
     e.feed("HELO c.example\r\nSTARTTLS\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@localhost>\r\nDATA\r\nx\r\n.\r\n");
