@@ -10,6 +10,7 @@
 #include <csignal>
 #include <stdexcept>
 
+#include "app/reload.hpp"
 #include "dns/resolver.hpp"
 #include "control/server.hpp"
 #include "inbound/server.hpp"
@@ -29,9 +30,6 @@ namespace postrider::app {
 namespace asio = boost::asio;
 
 namespace {
-
-// How long in-flight sessions and deliveries get after SIGTERM before the loop is stopped.
-constexpr std::chrono::seconds stop_grace{10};
 
 std::string machine_hostname()
 {
@@ -124,7 +122,8 @@ void finish(asio::io_context& io, asio::steady_timer& poll, inbound::server& ser
 
 // watch_signals - SIGTERM/SIGINT: stop accepting, let sessions and deliveries finish, then stop.
 void watch_signals(asio::io_context& io, asio::signal_set& signals, asio::steady_timer& poll,
-                   inbound::server& server, queue::manager& queue, outbound::pool& remote)
+                   inbound::server& server, queue::manager& queue, outbound::pool& remote,
+                   std::chrono::seconds grace)
 {
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
@@ -132,20 +131,32 @@ void watch_signals(asio::io_context& io, asio::signal_set& signals, asio::steady
         server.stop();
         queue.stop();
         remote.stop();  // waiting remote batches are deferred; idle connections get QUIT
-        finish(io, poll, server, queue, std::chrono::steady_clock::now() + stop_grace);
+        finish(io, poll, server, queue, std::chrono::steady_clock::now() + grace);
+    });
+}
+
+// watch_reload - SIGHUP: reload the configuration and tables; open sessions are not touched.
+void watch_reload(asio::signal_set& hup, const std::function<loaded_options()>& load, live_config& live)
+{
+    hup.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        log::info("signal SIGHUP received: reloading");
+        reload(load, live);
+        watch_reload(hup, load, live);
     });
 }
 
 }  // namespace
 
-int serve(const config::settings& s)
+int serve(const config::settings& s, const std::function<loaded_options()>& load)
 {
     ::umask(077);
     std::signal(SIGPIPE, SIG_IGN);
     const std::string hostname = s.hostname.empty() ? machine_hostname() : s.hostname;
 
     asio::io_context io(1);
-    const auto table = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
+    // Swapped in place by SIGHUP (app/reload.cpp); everyone holds a reference.
+    auto table = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
                                                : local::load_mailbox_table(s.mailbox_table, s.local_domains);
     // The resolver and the pool outlive the manager that calls them (declared first).
     dns::resolver resolver(io.get_executor(), resolver_settings_from(s));
@@ -179,9 +190,13 @@ int serve(const config::settings& s)
         control.stop();
     });
 
+    live_config live{s, table, remote};
+    asio::signal_set hup(io, SIGHUP);
+    watch_reload(hup, load, live);
+
     asio::signal_set signals(io, SIGINT, SIGTERM);
     asio::steady_timer poll(io);
-    watch_signals(io, signals, poll, server, queue, remote);
+    watch_signals(io, signals, poll, server, queue, remote, s.shutdown_grace);
     log::info("postrider started hostname={} queue_dir={} mail_root={}", hostname, s.queue_dir, s.mail_root);
     io.run();
     log::info("postrider stopped");

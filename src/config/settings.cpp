@@ -124,6 +124,10 @@ std::vector<std::string> validate(const settings& s)
         errors.push_back("log_format: must be text or json");
     if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" && s.log_level != "error")
         errors.push_back("log_level: must be debug, info, warn or error");
+    if (s.log_target != "stderr" && s.log_target != "journal")
+        errors.push_back("log_target: must be stderr or journal");
+    if (s.shutdown_grace.count() < 0 || s.shutdown_grace.count() > 3600)
+        errors.push_back("shutdown_grace: must be between 0 and 1h");
     return errors;
 }
 

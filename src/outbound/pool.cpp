@@ -84,6 +84,8 @@ struct pool::batch_state {
     std::optional<std::string> body;  // dot-stuffed, loaded on first use
     bool load_failed = false;
     std::string last_error = "no MX host could be reached";
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::int64_t setup_us = 0;  // from the start of routing to the last usable connection
 
     std::size_t undecided() const
     {
@@ -146,8 +148,10 @@ asio::awaitable<std::vector<remote_outcome>> pool::deliver(queue::remote_batch b
         }
         if (st.undecided() == 0 || st.load_failed || attempts >= s_.max_addresses) break;
     }
-    for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t i = 0; i < n; ++i) {
         if (!st.decided[i]) st.out[i] = outcome(outcome_kind::deferred, "4.4.1", st.last_error, "none");
+        st.out[i].setup_us = st.setup_us;
+    }
     co_return std::move(st.out);
 }
 
@@ -281,6 +285,8 @@ asio::awaitable<void> pool::try_endpoint(batch_state& st, const target& t, asio:
         st.last_error = error;
         co_return;
     }
+    st.setup_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - st.started)
+                      .count();
     co_await run_transactions(st, *c);
     if (c->usable() && !stopped_)
         park(cache_key(t, ep), std::move(c));

@@ -2,6 +2,7 @@
 #include "queue/manager.hpp"
 
 #include "core/escape.hpp"
+#include "core/log_format.hpp"
 #include "local/maildir.hpp"
 #include "log/log.hpp"
 #include "queue/bounce.hpp"
@@ -36,11 +37,20 @@ sys_time from_us(std::int64_t us)
     return sys_time{std::chrono::duration_cast<system_clock::duration>(std::chrono::microseconds{us})};
 }
 
-// delay_text - seconds since arrival, as Postfix prints delay=.
-std::string delay_text(const envelope& e)
+// delay_fields - Postfix's "delay=T, delays=a/b/c/d": a = arrival until the commit was durable,
+//                b = queue wait until this attempt, c = connection setup, d = transmission.
+//                After a restart the commit time is unknown: a = 0 and b counts from arrival.
+std::string delay_fields(std::int64_t arrival_us, std::int64_t committed_us, std::int64_t started_us,
+                         std::int64_t setup_us, std::int64_t now_us)
 {
-    double s = static_cast<double>(to_us(system_clock::now()) - e.arrival_us) / 1e6;
-    return fmt::format("{:.2f}", s < 0 ? 0.0 : s);
+    using std::chrono::microseconds;
+    const std::int64_t committed = committed_us ? committed_us : arrival_us;
+    const std::int64_t started = started_us ? started_us : now_us;
+    const std::int64_t d = now_us - started - setup_us;
+    return fmt::format("delay={}, delays={}/{}/{}/{}", core::seconds_text(microseconds(now_us - arrival_us)),
+                       core::seconds_text(microseconds(committed - arrival_us)),
+                       core::seconds_text(microseconds(started - committed)), core::seconds_text(microseconds(setup_us)),
+                       core::seconds_text(microseconds(d)));
 }
 
 // out_of_space - ENOSPC or EDQUOT: the filesystem (or the quota) is full.
@@ -182,7 +192,12 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     }
     log::info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id, core::escape(env.sender),
               env.message_size, env.recipients.size());
-    boost::asio::post(strand_, [this, e = std::move(env)]() mutable { install(std::move(e), {}); dispatch(); });
+    boost::asio::post(strand_, [this, e = std::move(env), committed = to_us(system_clock::now())]() mutable {
+        const std::string qid = e.queue_id;
+        install(std::move(e), {});
+        if (auto it = messages_.find(qid); it != messages_.end()) it->second.committed_us = committed;
+        dispatch();
+    });
     r.ok = true;
     r.queue_id = std::move(id);
     co_return r;
@@ -292,6 +307,7 @@ boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
     std::string address = m.env.recipients[rcpt].address;
     auto [local_part, domain] = split_address(address);
     attempt_result r;
+    const auto started = to_us(system_clock::now());
     if (!table_.is_local_domain(domain)) {
         // XXX: until remote delivery lands, remote recipients wait in the queue.
         r = {outcome_kind::deferred, "4.4.1", "remote delivery not yet available", "none"};
@@ -300,6 +316,7 @@ boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
     } else {
         r = co_await deliver_local(id, m.env.sender, address);
     }
+    r.started_us = started;
     co_await record(std::move(id), rcpt, std::move(r));
 }
 
@@ -307,7 +324,17 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
                                                                        std::string address)
 {
     auto [local_part, domain] = split_address(address);
-    std::filesystem::path maildir = s_.mail_root / *table_.lookup(local_part, domain);
+    attempt_result r;
+    // Looked up again here: a SIGHUP may have swapped the table since attempt() checked.
+    auto rel = table_.lookup(local_part, domain);
+    if (!rel) {
+        r.kind = outcome_kind::failed;
+        r.status = "5.1.1";
+        r.reason = "unknown user";
+        r.relay = "local";
+        co_return r;
+    }
+    std::filesystem::path maildir = s_.mail_root / *rel;
     local::maildir_delivery d(fs_, maildir,
                               local::unique_name(to_us(system_clock::now()), ::getpid(), ++maildir_seq_, s_.hostname),
                               s_.flush == flush_mode::per_file);
@@ -320,7 +347,6 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
     });
     phases.push_back([&d] { return d.publish(); });
     auto ec = co_await run(*delivery_worker_, std::move(phases), [&d] { d.discard(); }, true);
-    attempt_result r;
     r.relay = "local";
     if (ec) {
         // A local failure is always temporary (never bounce for our own disk trouble).
@@ -369,10 +395,14 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
     auto& m2 = messages_.at(id);  // re-find: the map may have changed while we waited
     auto& r2 = m2.rcpts[rcpt];
     r2.apply(o);
-    const char* what = o.kind == outcome_kind::delivered ? "sent" : o.kind == outcome_kind::failed ? "bounced" : "deferred";
-    log::info("{}: to=<{}>, relay={}, delay={}, dsn={}, status={} ({})", id,
-              core::escape(m2.env.recipients[rcpt].address), r.relay, delay_text(m2.env), o.status, what,
-              core::escape(o.reason));
+    // Postfix: "expired" when the lifetime ran out, "bounced" for a permanent refusal.
+    const char* what = o.kind == outcome_kind::delivered ? "sent"
+                       : o.kind == outcome_kind::deferred ? "deferred"
+                       : r.kind == outcome_kind::deferred ? "expired"
+                                                          : "bounced";
+    log::info("{}: to=<{}>, relay={}, {}, dsn={}, status={} ({})", id, core::escape(m2.env.recipients[rcpt].address),
+              r.relay, delay_fields(m2.env.arrival_us, m2.committed_us, r.started_us, r.setup_us, to_us(now)),
+              o.status, what, core::escape(o.reason));
     r2.in_flight = false;
     --m2.in_flight;
     if (remote)
@@ -615,6 +645,7 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
         b.envid = m.env.envid;
         b.load = [this, id] { return read_content(id); };  // not a coroutine lambda: no dangling captures
     }
+    const auto started = to_us(system_clock::now());
     std::vector<remote_outcome> out = co_await s_.remote->deliver(std::move(b));
     const auto finished = system_clock::now();
     for (std::size_t k = 0; k < rcpts.size(); ++k) {
@@ -624,12 +655,14 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
             r.status = std::move(out[k].status);
             r.reason = std::move(out[k].reason);
             r.relay = std::move(out[k].relay);
+            r.setup_us = out[k].setup_us;
         } else {  // a transport bug: never lose the recipient
             r.kind = outcome_kind::deferred;
             r.status = "4.3.0";
             r.reason = "remote transport returned no outcome";
             r.relay = "none";
         }
+        r.started_us = started;
         // Each record awaits its own journal append; spawned together they share one group flush.
         spawn(record(id, rcpts[k], std::move(r), true, finished), id);
     }

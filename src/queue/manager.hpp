@@ -131,6 +131,7 @@ private:
         bool finishing = false;
         bool failure_report_queued = false;  // set once queued, so a retried finish() skips it
         bool success_report_queued = false;
+        std::int64_t committed_us = 0;  // when the commit was durable (memory only: 0 after a restart)
     };
     struct work_item {
         std::string id;
@@ -140,6 +141,8 @@ private:
     struct attempt_result {
         outcome_kind kind = outcome_kind::deferred;
         std::string status, reason, relay;
+        std::int64_t started_us = 0;  // attempt start (unix us): ends Postfix delays= "b"
+        std::int64_t setup_us = 0;    // connection setup (remote only): delays= "c"
     };
 
     // commit - the disk part of submit, shared with internal bounces.
