@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "app/reload.hpp"
+#include "app/systemd.hpp"
 #include "dns/resolver.hpp"
 #include "control/server.hpp"
 #include "inbound/server.hpp"
@@ -18,6 +19,8 @@
 #include "local/mailbox_table.hpp"
 #include "local/mailbox_table_file.hpp"
 #include "log/log.hpp"
+#include "metrics/http.hpp"
+#include "metrics/registry.hpp"
 #include "net/endpoint.hpp"
 #include "pickup/service.hpp"
 #include "outbound/pool.hpp"
@@ -128,6 +131,7 @@ void watch_signals(asio::io_context& io, asio::signal_set& signals, asio::steady
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         log::info("signal {} received: stopping", signo);
+        systemd::stopping("stopping: finishing sessions and deliveries");
         server.stop();
         queue.stop();
         remote.stop();  // waiting remote batches are deferred; idle connections get QUIT
@@ -141,7 +145,9 @@ void watch_reload(asio::signal_set& hup, const std::function<loaded_options()>& 
     hup.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec) return;
         log::info("signal SIGHUP received: reloading");
-        reload(load, live);
+        systemd::reloading();
+        const bool ok = reload(load, live);
+        systemd::ready(ok ? "configuration reloaded" : "reload refused: old configuration kept (see log)");
         watch_reload(hup, load, live);
     });
 }
@@ -163,16 +169,27 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     outbound::pool remote(io.get_executor(), resolver, pool_settings_from(s, hostname));
     auto qs = queue_settings_from(s, hostname);
     qs.remote = &remote;
+    metrics::registry stats;  // before the queue: its observers write here
+    qs.on_delivery = [&stats](const char* result, bool is_remote, double seconds) {
+        stats.delivery(result, is_remote ? "remote" : "local", seconds);
+    };
+    qs.on_commit = [&stats](bool ok, double seconds) { stats.commit(ok, seconds); };
     queue::manager queue(io.get_executor(), std::move(qs), table);
     queue.start();
 
     inbound::table_policy policy(table, s.relay_domains);
     inbound::server server(io.get_executor(), session_config_from(s, hostname),
                            {s.max_sessions, s.max_sessions_per_ip}, policy, queue);
-    for (const auto& where : s.listen) {
-        auto ep = net::parse_endpoint(where);
-        if (!ep) throw std::runtime_error("listen: bad address " + where);
-        server.listen(*ep);
+    // Socket activation: systemd's sockets replace the listen setting.
+    if (auto fds = systemd::listen_fds(); !fds.empty()) {
+        log::info("socket activation: {} listener(s) from systemd; listen setting ignored", fds.size());
+        for (int fd : fds) server.adopt(fd);
+    } else {
+        for (const auto& where : s.listen) {
+            auto ep = net::parse_endpoint(where);
+            if (!ep) throw std::runtime_error("listen: bad address " + where);
+            server.listen(*ep);
+        }
     }
     server.start();
 
@@ -190,6 +207,25 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
         control.stop();
     });
 
+    // Declared after what it samples, so it is destroyed first.
+    std::unique_ptr<metrics::http_endpoint> http;
+    if (!s.metrics_listen.empty()) {
+        auto ep = net::parse_endpoint(s.metrics_listen);
+        if (!ep) throw std::runtime_error("metrics_listen: bad address " + s.metrics_listen);
+        http = std::make_unique<metrics::http_endpoint>(io.get_executor(), *ep, stats, [&queue, &server] {
+            metrics::scrape_sample x;
+            for (auto& c : queue.census(20)) x.queue.push_back({c.state, c.destination, c.recipients});
+            x.messages = queue.queued();
+            x.sessions_active = server.active_sessions();
+            x.sessions_total = server.sessions_started();
+            x.ready = !server.stopping();
+            return x;
+        });
+        http->start();
+        auto where = http->local_endpoint();
+        log::info("metrics: listening on {}:{} (/metrics /healthz /readyz)", where.address().to_string(), where.port());
+    }
+
     live_config live{s, table, remote};
     asio::signal_set hup(io, SIGHUP);
     watch_reload(hup, load, live);
@@ -198,6 +234,10 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     asio::steady_timer poll(io);
     watch_signals(io, signals, poll, server, queue, remote, s.shutdown_grace);
     log::info("postrider started hostname={} queue_dir={} mail_root={}", hostname, s.queue_dir, s.mail_root);
+    std::string where;
+    for (const auto& ep : server.endpoints())
+        where += (where.empty() ? "" : " ") + ep.address().to_string() + ":" + std::to_string(ep.port());
+    systemd::ready("accepting mail on " + where);
     io.run();
     log::info("postrider stopped");
     return 0;

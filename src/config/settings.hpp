@@ -67,6 +67,9 @@ struct settings {
     std::string log_level = "info";
     std::string log_target = "stderr";  // stderr | journal
 
+    // Metrics and health (metrics/http.hpp)
+    std::string metrics_listen;  // "127.0.0.1:9125"; empty = no HTTP endpoint
+
     // Lifecycle
     std::chrono::seconds shutdown_grace{10};  // SIGTERM: time in-flight sessions and deliveries get
 

@@ -34,12 +34,18 @@ public:
 
     // listen - bind one more listener; throws boost::system::system_error (start-up).
     void listen(const boost::asio::ip::tcp::endpoint& where);
+    // adopt - serve on an already listening socket (socket activation); takes ownership.
+    void adopt(int listening_fd);
     std::vector<boost::asio::ip::tcp::endpoint> endpoints() const;
     // start - begin accepting on every listener.
     void start();
     // stop - stop accepting; live sessions answer 421 at their next read and end.
     void stop();
     std::size_t active_sessions() const noexcept { return sessions_.size(); }
+    // sessions_started - sessions accepted since start (metrics).
+    std::uint64_t sessions_started() const noexcept { return session_counter_; }
+    // stopping - stop() was called.
+    bool stopping() const noexcept { return stopping_; }
 
 private:
     void accept(boost::asio::ip::tcp::socket socket);

@@ -168,7 +168,11 @@ boost::asio::awaitable<commit_result> manager::submit(std::string id, new_messag
     env.body_8bit = m.body_8bit;
     env.smtputf8 = m.smtputf8;
     env.ret_full = m.ret_full;
-    co_return co_await commit(std::move(id), std::move(env), std::move(m.content));
+    const auto t0 = std::chrono::steady_clock::now();
+    commit_result r = co_await commit(std::move(id), std::move(env), std::move(m.content));
+    if (s_.on_commit)
+        s_.on_commit(r.ok, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    co_return r;
 }
 
 boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope env, std::string content)
@@ -403,6 +407,8 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
     log::info("{}: to=<{}>, relay={}, {}, dsn={}, status={} ({})", id, core::escape(m2.env.recipients[rcpt].address),
               r.relay, delay_fields(m2.env.arrival_us, m2.committed_us, r.started_us, r.setup_us, to_us(now)),
               o.status, what, core::escape(o.reason));
+    if (s_.on_delivery)
+        s_.on_delivery(what, remote, static_cast<double>(to_us(now) - (r.started_us ? r.started_us : to_us(now))) / 1e6);
     r2.in_flight = false;
     --m2.in_flight;
     if (remote)
@@ -412,6 +418,36 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
     if (next) schedule_at(id, rcpt, *next);
     maybe_finish(id);
     dispatch();
+}
+
+std::vector<queue_count> manager::census(std::size_t max_destinations) const
+{
+    std::map<std::string, std::map<std::string, std::uint64_t>> by_dest;  // destination -> state -> n
+    for (const auto& [id, m] : messages_)
+        for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+            const auto& r = m.rcpts[i];
+            if (r.status != rcpt_status::pending) continue;
+            auto domain = split_address(m.env.recipients[i].address).second;
+            for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const std::string dest = table_.is_local_domain(domain) ? "local" : domain;
+            ++by_dest[dest][r.in_flight ? "active" : r.attempts == 0 ? "ready" : "deferred"];
+        }
+    std::vector<std::pair<std::uint64_t, std::string>> sizes;
+    for (const auto& [dest, states] : by_dest) {
+        std::uint64_t n = 0;
+        for (const auto& [state, k] : states) n += k;
+        sizes.emplace_back(n, dest);
+    }
+    std::sort(sizes.begin(), sizes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::map<std::string, std::map<std::string, std::uint64_t>> shown;
+    for (std::size_t k = 0; k < sizes.size(); ++k) {
+        const std::string label = k < max_destinations ? sizes[k].second : "other";
+        for (const auto& [state, n] : by_dest[sizes[k].second]) shown[label][state] += n;
+    }
+    std::vector<queue_count> out;
+    for (const auto& [dest, states] : shown)
+        for (const auto& [state, n] : states) out.push_back({state, dest, n});
+    return out;
 }
 
 void manager::maybe_finish(const std::string& id)
