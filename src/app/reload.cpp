@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/log_format.hpp"
 #include "local/mailbox_table_file.hpp"
 #include "log/log.hpp"
 #include "outbound/pool.hpp"
@@ -58,8 +59,7 @@ bool reload(const std::function<loaded_options()>& load, live_config& live)
     live.current = with_live_parts(live.current, o.settings);
     log::info("reload: configuration reloaded log_level={} local_domains={} mailbox_table={} transport_table={}",
               live.current.log_level, live.current.local_domains.size(),
-              live.current.mailbox_table.empty() ? "-" : live.current.mailbox_table,
-              live.current.transport_table.empty() ? "-" : live.current.transport_table);
+              core::logfmt_value(live.current.mailbox_table), core::logfmt_value(live.current.transport_table));
     if (restart_needed)
         log::warn("reload: other changed settings take effect only after a restart "
                   "(live: log_level, local_domains, mailbox_table, transport_table)");

@@ -12,6 +12,7 @@
 
 #include "app/reload.hpp"
 #include "app/systemd.hpp"
+#include "core/log_format.hpp"
 #include "dns/resolver.hpp"
 #include "control/server.hpp"
 #include "inbound/server.hpp"
@@ -233,7 +234,9 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     asio::signal_set signals(io, SIGINT, SIGTERM);
     asio::steady_timer poll(io);
     watch_signals(io, signals, poll, server, queue, remote, s.shutdown_grace);
-    log::info("postrider started hostname={} queue_dir={} mail_root={}", hostname, s.queue_dir, s.mail_root);
+    // Paths are the admin's but may hold blanks: logfmt-quoted so key=value parsing holds.
+    log::info("postrider started hostname={} queue_dir={} mail_root={}", core::logfmt_value(hostname),
+              core::logfmt_value(s.queue_dir), core::logfmt_value(s.mail_root));
     std::string where;
     for (const auto& ep : server.endpoints())
         where += (where.empty() ? "" : " ") + ep.address().to_string() + ":" + std::to_string(ep.port());

@@ -121,7 +121,7 @@ void manager::start()
         throw std::runtime_error("mail root " + s_.mail_root.string() + ": " + ec.message());
     auto report = st->recover();
     log::info("queue: started dir={} recovered={} tmp_removed={} orphans_removed={} quarantined={}",
-              core::escape(s_.queue_dir.string()), report.messages.size(), report.tmp_removed,
+              core::logfmt_value(s_.queue_dir.string()), report.messages.size(), report.tmp_removed,
               report.orphans_removed, report.quarantined);
     store_ = std::move(st);
     const bool group = s_.flush == flush_mode::group;

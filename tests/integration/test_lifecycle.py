@@ -110,6 +110,43 @@ class Reload(unittest.TestCase):
         self.assertEqual(hup(self.d, "refused").count("connect from"), connects)
 
 
+class ReloadRoutes(unittest.TestCase):
+    def test_changed_transport_table_takes_effect_and_a_broken_one_is_refused(self):
+        hole = socket.socket()  # accepts TCP, never speaks: proves a connection was routed here
+        self.addCleanup(hole.close)
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(4)
+        hole.settimeout(15)
+        d = Daemon(relay_domains="far.test", retry_first="1s", retry_max="1s", remote_host_down_time="0",
+                   shutdown_grace="2s")
+        routes = os.path.join(d.dir, "transport")
+        with open(routes, "w") as f:
+            f.write(f"far.test  [127.0.0.1]:{harness.free_port()}\n")  # nothing listens: refused, deferred
+        d.settings["transport_table"] = routes
+        d.start()
+        self.addCleanup(d.__exit__, None, None, None)
+        c = Client(d.port)
+        c.reply()
+        c.cmd("EHLO t.example")
+        c.cmd("MAIL FROM:<s@localhost>")
+        self.assertEqual(c.cmd("RCPT TO:<x@far.test>")[0], "250")
+        c.cmd("DATA")
+        self.assertEqual(c.cmd("Subject: r\r\n\r\nrouted\r\n.")[0], "250")
+        c.cmd("QUIT")
+        c.close()
+        wait_until(lambda: re.search(r"to=<x@far\.test>.*status=deferred", d.log()), what="first deferral")
+        with open(routes, "w") as f:
+            f.write("far.test  [127.0.0.1\n")
+        self.assertRegex(hup(d, "refused"), r"reload refused, old configuration kept: .*transport:1: ")
+        with open(routes, "w") as f:
+            f.write(f"far.test  [127.0.0.1]:{hole.getsockname()[1]}\n")
+        hup(d, "reloaded")
+        conn, _ = hole.accept()  # the retry follows the new route
+        conn.close()
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual(len(d.queue_files()), 2)  # still deferred, whole
+
+
 class Stop(unittest.TestCase):
     def test_sigterm_mid_data_answers_421_and_leaves_no_partial_queue_file(self):
         d = Daemon(shutdown_grace="5s")

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Event logs of a real session: valid JSON on every line, Postfix-style fields, escaping, caps."""
 import json
+import os
 import re
 import unittest
 
@@ -80,8 +81,14 @@ class JsonLog(unittest.TestCase):
 
 class TextLog(unittest.TestCase):
     def test_postfix_style_lines(self):
-        with Daemon() as d:
+        d = Daemon()
+        d.settings["queue_dir"] = os.path.join(d.dir, "my queue")  # a blank: the value gets logfmt quotes
+        with d:
             qid = session(d, ["dave@localhost"])
+            started = re.search(r"postrider started hostname=mx\.test queue_dir=(\S.*?) mail_root=(\S+)$", d.log(), re.M)
+            self.assertTrue(started, d.log())
+            self.assertEqual(started.group(1), '"' + d.settings["queue_dir"] + '"')
+            self.assertEqual(started.group(2), d.settings["mail_root"])
             d.wait_delivered("dave", 1)
             line = wait_until(lambda: re.search(rf"^\S+ postrider\[\d+\] info: {qid}: to=<dave@localhost>.*$",
                                                 d.log(), re.M), what="delivery line")
