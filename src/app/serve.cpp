@@ -108,6 +108,18 @@ outbound::pool_settings pool_settings_from(const config::settings& s, const std:
     return p;
 }
 
+// bound - run a bind; a failure becomes one clear line ("listen 127.0.0.1:25: Address already
+//         in use") instead of Boost's what(), which carries a source location.
+template <class F>
+void bound(const std::string& setting, const std::string& where, F&& bind)
+{
+    try {
+        bind();
+    } catch (const boost::system::system_error& e) {
+        throw std::runtime_error(setting + " " + where + ": " + e.code().message());
+    }
+}
+
 // finish - after a stop request: exit the loop once sessions and deliveries are done, or at the grace limit.
 void finish(asio::io_context& io, asio::steady_timer& poll, inbound::server& server, queue::manager& queue,
             std::chrono::steady_clock::time_point limit)
@@ -189,7 +201,7 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
         for (const auto& where : s.listen) {
             auto ep = net::parse_endpoint(where);
             if (!ep) throw std::runtime_error("listen: bad address " + where);
-            server.listen(*ep);
+            bound("listen", where, [&] { server.listen(*ep); });
         }
     }
     server.start();
@@ -213,7 +225,7 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     if (!s.metrics_listen.empty()) {
         auto ep = net::parse_endpoint(s.metrics_listen);
         if (!ep) throw std::runtime_error("metrics_listen: bad address " + s.metrics_listen);
-        http = std::make_unique<metrics::http_endpoint>(io.get_executor(), *ep, stats, [&queue, &server] {
+        auto sample = [&queue, &server] {
             metrics::scrape_sample x;
             for (auto& c : queue.census(20)) x.queue.push_back({c.state, c.destination, c.recipients});
             x.messages = queue.queued();
@@ -221,7 +233,9 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
             x.sessions_total = server.sessions_started();
             x.ready = !server.stopping();
             return x;
-        });
+        };
+        bound("metrics_listen", s.metrics_listen,
+              [&] { http = std::make_unique<metrics::http_endpoint>(io.get_executor(), *ep, stats, sample); });
         http->start();
         auto where = http->local_endpoint();
         log::info("metrics: listening on {}:{} (/metrics /healthz /readyz)", where.address().to_string(), where.port());
