@@ -2,7 +2,6 @@
 """The command line: check-config, help, version, argv[0] dispatch, clean stop on SIGTERM."""
 import glob
 import os
-import socket
 import subprocess
 import tempfile
 import unittest
@@ -64,11 +63,7 @@ class Cli(unittest.TestCase):
         self.assertIn("recipient_limit", r.stderr)
 
     def test_port_in_use_refuses_to_start_with_one_clear_line(self):
-        busy = socket.socket()
-        self.addCleanup(busy.close)
-        busy.bind(("127.0.0.1", 0))
-        busy.listen(1)
-        port = busy.getsockname()[1]
+        port = harness.listening_socket(self).getsockname()[1]
         with tempfile.TemporaryDirectory() as tmp:
             for flag, setting in (("--listen", "listen"), ("--metrics_listen", "metrics_listen")):
                 with self.subTest(setting=setting):

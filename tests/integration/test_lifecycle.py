@@ -112,10 +112,7 @@ class Reload(unittest.TestCase):
 
 class ReloadRoutes(unittest.TestCase):
     def test_changed_transport_table_takes_effect_and_a_broken_one_is_refused(self):
-        hole = socket.socket()  # accepts TCP, never speaks: proves a connection was routed here
-        self.addCleanup(hole.close)
-        hole.bind(("127.0.0.1", 0))
-        hole.listen(4)
+        hole = harness.listening_socket(self)  # accepts TCP, never speaks: proves a connection was routed here
         hole.settimeout(15)
         d = Daemon(relay_domains="far.test", retry_first="1s", retry_max="1s", remote_host_down_time="0",
                    shutdown_grace="2s")

@@ -77,10 +77,7 @@ class Metrics(unittest.TestCase):
     def setUp(self):
         # A black hole relayhost: TCP connects, no greeting ever comes; remote mail is in flight
         # for remote_command_timeout, then deferred.
-        self.hole = socket.socket()
-        self.addCleanup(self.hole.close)
-        self.hole.bind(("127.0.0.1", 0))
-        self.hole.listen(8)
+        self.hole = harness.listening_socket(self)
         self.d = Daemon(metrics_listen="127.0.0.1:0", relay_domains="far.test", remote_command_timeout="3s",
                         relayhost=f"[127.0.0.1]:{self.hole.getsockname()[1]}")
         self.d.start()

@@ -132,10 +132,7 @@ class Notify(unittest.TestCase):
 
 class SocketActivation(unittest.TestCase):
     def test_serves_on_the_passed_listener(self):
-        listener = socket.socket()
-        self.addCleanup(listener.close)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
+        listener = harness.listening_socket(self)
         port = listener.getsockname()[1]
         d = Daemon(listen="127.0.0.1:1")  # ignored under socket activation (port 1 would fail)
         self.addCleanup(d.__exit__, None, None, None)
