@@ -53,11 +53,11 @@ int cmd_serve(const std::vector<std::string>& args)
         return EX_OK;
     }
     if (!o.errors.empty()) return print_errors(o);
-    log::settings ls{o.settings.log_format, o.settings.log_level};
+    log::settings ls{o.settings.log_format, o.settings.log_level, o.settings.log_target};
     log::init(ls);
     int rc = EX_SOFTWARE;
     try {
-        rc = serve(o.settings);
+        rc = serve(o.settings, [&args] { return load_options(args); });
     } catch (const std::exception& e) {
         log::error("fatal: {}", e.what());
         rc = EX_UNAVAILABLE;

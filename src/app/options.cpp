@@ -172,6 +172,11 @@ const std::vector<knob>& knobs()
          duration(&S::remote_idle_time)},
         {"log_format", "text or json", text(&S::log_format)},
         {"log_level", "debug, info, warn or error", text(&S::log_level)},
+        {"log_target", "stderr or journal (systemd journal, with POSTRIDER_ID fields)", text(&S::log_target)},
+        {"metrics_listen", "address:port for /metrics, /healthz, /readyz (empty: off; keep it on loopback)",
+         text(&S::metrics_listen)},
+        {"shutdown_grace", "after SIGTERM, time in-flight sessions and deliveries get before exit",
+         duration(&S::shutdown_grace)},
     };
     return all;
 }

@@ -14,6 +14,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "app/reload.hpp"
+#include "app/systemd.hpp"
+#include "core/log_format.hpp"
 #include "dns/resolver.hpp"
 #include "control/server.hpp"
 #include "app/privileges.hpp"
@@ -24,6 +27,8 @@
 #include "local/mailbox_table.hpp"
 #include "local/mailbox_table_file.hpp"
 #include "log/log.hpp"
+#include "metrics/http.hpp"
+#include "metrics/registry.hpp"
 #include "net/endpoint.hpp"
 #include "net/tls_server.hpp"
 #include "pickup/service.hpp"
@@ -37,9 +42,6 @@ namespace postrider::app {
 namespace asio = boost::asio;
 
 namespace {
-
-// How long in-flight sessions and deliveries get after SIGTERM before the loop is stopped.
-constexpr std::chrono::seconds stop_grace{10};
 
 std::string machine_hostname()
 {
@@ -130,6 +132,18 @@ outbound::pool_settings pool_settings_from(const config::settings& s, const std:
     return p;
 }
 
+// bound - run a bind; a failure becomes one clear line ("listen 127.0.0.1:25: Address already
+//         in use") instead of Boost's what(), which carries a source location.
+template <class F>
+void bound(const std::string& setting, const std::string& where, F&& bind)
+{
+    try {
+        bind();
+    } catch (const boost::system::system_error& e) {
+        throw std::runtime_error(setting + " " + where + ": " + e.code().message());
+    }
+}
+
 // finish - after a stop request: exit the loop once sessions and deliveries are done, or at the grace limit.
 void finish(asio::io_context& io, asio::steady_timer& poll, inbound::server& server, queue::manager& queue,
             std::chrono::steady_clock::time_point limit)
@@ -148,21 +162,36 @@ void finish(asio::io_context& io, asio::steady_timer& poll, inbound::server& ser
 
 // watch_signals - SIGTERM/SIGINT: stop accepting, let sessions and deliveries finish, then stop.
 void watch_signals(asio::io_context& io, asio::signal_set& signals, asio::steady_timer& poll,
-                   inbound::server& server, queue::manager& queue, outbound::pool& remote)
+                   inbound::server& server, queue::manager& queue, outbound::pool& remote,
+                   std::chrono::seconds grace)
 {
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         log::info("signal {} received: stopping", signo);
+        systemd::stopping("stopping: finishing sessions and deliveries");
         server.stop();
         queue.stop();
         remote.stop();  // waiting remote batches are deferred; idle connections get QUIT
-        finish(io, poll, server, queue, std::chrono::steady_clock::now() + stop_grace);
+        finish(io, poll, server, queue, std::chrono::steady_clock::now() + grace);
     });
 }
 
-// watch_reload - SIGHUP: read the TLS certificate and key again (renewed certificates).
-//                New sessions get the new context; a bad file keeps the old one.
-void watch_reload(asio::signal_set& hup, const config::settings& s, inbound::server& server)
+// watch_reload - SIGHUP: reload the configuration and tables; open sessions are not touched.
+void watch_reload(asio::signal_set& hup, const std::function<loaded_options()>& load, live_config& live)
+{
+    hup.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        log::info("signal SIGHUP received: reloading");
+        systemd::reloading();
+        const bool ok = reload(load, live);
+        systemd::ready(ok ? "configuration reloaded" : "reload refused: old configuration kept (see log)");
+        watch_reload(hup, load, live);
+    });
+}
+
+// watch_cert_reload - SIGHUP: read the TLS certificate and key again (renewed certificates).
+//                     New sessions get the new context; a bad file keeps the old one.
+void watch_cert_reload(asio::signal_set& hup, const config::settings& s, inbound::server& server)
 {
     hup.async_wait([&hup, &s, &server](const boost::system::error_code& ec, int) {
         if (ec) return;
@@ -174,7 +203,7 @@ void watch_reload(asio::signal_set& hup, const config::settings& s, inbound::ser
                 log::error("reload: TLS certificate not reloaded, keeping the old one: {}", e.what());
             }
         }
-        watch_reload(hup, s, server);
+        watch_cert_reload(hup, s, server);
     });
 }
 
@@ -192,20 +221,26 @@ static std::optional<gid_t> postdrop_gid(const config::settings& s)
     return found->gr_gid;
 }
 
-int serve(const config::settings& s)
+int serve(const config::settings& s, const std::function<loaded_options()>& load)
 {
     ::umask(077);
     std::signal(SIGPIPE, SIG_IGN);
     const std::string hostname = s.hostname.empty() ? machine_hostname() : s.hostname;
 
     asio::io_context io(1);
-    const auto table = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
+    // Swapped in place by SIGHUP (app/reload.cpp); everyone holds a reference.
+    auto table = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
                                                : local::load_mailbox_table(s.mailbox_table, s.local_domains);
     // The resolver and the pool outlive the manager that calls them (declared first).
     dns::resolver resolver(io.get_executor(), resolver_settings_from(s));
     outbound::pool remote(io.get_executor(), resolver, pool_settings_from(s, hostname));
     auto qs = queue_settings_from(s, hostname);
     qs.remote = &remote;
+    metrics::registry stats;  // before the queue: its observers write here
+    qs.on_delivery = [&stats](const char* result, bool is_remote, double seconds) {
+        stats.delivery(result, is_remote ? "remote" : "local", seconds);
+    };
+    qs.on_commit = [&stats](bool ok, double seconds) { stats.commit(ok, seconds); };
     queue::manager queue(io.get_executor(), std::move(qs), table);
 
     // Least privilege (docs/security.md rule 6): state directories go to the service
@@ -235,20 +270,26 @@ int serve(const config::settings& s)
     auto networks = inbound::network_list::parse(s.mynetworks, cidr_error);
     if (!networks) throw std::runtime_error("mynetworks: " + cidr_error);
     server.set_mynetworks(std::move(*networks));
-    for (const auto& where : s.listen) {
-        auto ep = net::parse_endpoint(where);
-        if (!ep) throw std::runtime_error("listen: bad address " + where);
-        server.listen(*ep);
+    // Socket activation: systemd's sockets replace the listen setting.
+    if (auto fds = systemd::listen_fds(); !fds.empty()) {
+        log::info("socket activation: {} listener(s) from systemd; listen setting ignored", fds.size());
+        for (int fd : fds) server.adopt(fd);
+    } else {
+        for (const auto& where : s.listen) {
+            auto ep = net::parse_endpoint(where);
+            if (!ep) throw std::runtime_error("listen: bad address " + where);
+            bound("listen", where, [&] { server.listen(*ep); });
+        }
     }
     for (const auto& where : s.listen_tls) {
         auto ep = net::parse_endpoint(where);
         if (!ep) throw std::runtime_error("listen_tls: bad address " + where);
-        server.listen(*ep, inbound::listener_kind::smtps);
+        bound("listen_tls", where, [&] { server.listen(*ep, inbound::listener_kind::smtps); });
     }
     for (const auto& where : s.listen_submission) {
         auto ep = net::parse_endpoint(where);
         if (!ep) throw std::runtime_error("listen_submission: bad address " + where);
-        server.listen(*ep, inbound::listener_kind::submission);
+        bound("listen_submission", where, [&] { server.listen(*ep, inbound::listener_kind::submission); });
     }
     if (identity) {
         drop(*identity);
@@ -265,20 +306,53 @@ int serve(const config::settings& s)
     pickup.start();
     control::server control(io.get_executor(), s.queue_dir, queue);
     control.start();
-    asio::signal_set hup(io, SIGHUP);
-    watch_reload(hup, s, server);
+    // Every signal_set for a signal is notified: this one renews the certificate, the one
+    // below reloads configuration and tables.
+    asio::signal_set cert_hup(io, SIGHUP);
+    watch_cert_reload(cert_hup, s, server);
     asio::signal_set tool_signals(io, SIGINT, SIGTERM);  // every signal_set for a signal is notified
     tool_signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec) return;
         pickup.stop();
         control.stop();
-        hup.cancel();
+        cert_hup.cancel();
     });
+
+    // Declared after what it samples, so it is destroyed first.
+    std::unique_ptr<metrics::http_endpoint> http;
+    if (!s.metrics_listen.empty()) {
+        auto ep = net::parse_endpoint(s.metrics_listen);
+        if (!ep) throw std::runtime_error("metrics_listen: bad address " + s.metrics_listen);
+        auto sample = [&queue, &server] {
+            metrics::scrape_sample x;
+            for (auto& c : queue.census(20)) x.queue.push_back({c.state, c.destination, c.recipients});
+            x.messages = queue.queued();
+            x.sessions_active = server.active_sessions();
+            x.sessions_total = server.sessions_started();
+            x.ready = !server.stopping();
+            return x;
+        };
+        bound("metrics_listen", s.metrics_listen,
+              [&] { http = std::make_unique<metrics::http_endpoint>(io.get_executor(), *ep, stats, sample); });
+        http->start();
+        auto where = http->local_endpoint();
+        log::info("metrics: listening on {}:{} (/metrics /healthz /readyz)", where.address().to_string(), where.port());
+    }
+
+    live_config live{s, table, remote};
+    asio::signal_set hup(io, SIGHUP);
+    watch_reload(hup, load, live);
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     asio::steady_timer poll(io);
-    watch_signals(io, signals, poll, server, queue, remote);
-    log::info("postrider started hostname={} queue_dir={} mail_root={}", hostname, s.queue_dir, s.mail_root);
+    watch_signals(io, signals, poll, server, queue, remote, s.shutdown_grace);
+    // Paths are the admin's but may hold blanks: logfmt-quoted so key=value parsing holds.
+    log::info("postrider started hostname={} queue_dir={} mail_root={}", core::logfmt_value(hostname),
+              core::logfmt_value(s.queue_dir), core::logfmt_value(s.mail_root));
+    std::string where;
+    for (const auto& ep : server.endpoints())
+        where += (where.empty() ? "" : " ") + ep.address().to_string() + ":" + std::to_string(ep.port());
+    systemd::ready("accepting mail on " + where);
     io.run();
     log::info("postrider stopped");
     return 0;

@@ -159,6 +159,12 @@ std::vector<std::string> validate(const settings& s)
         errors.push_back("log_format: must be text or json");
     if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" && s.log_level != "error")
         errors.push_back("log_level: must be debug, info, warn or error");
+ if (!s.metrics_listen.empty() && !valid_listen(s.metrics_listen))
+        errors.push_back("metrics_listen: '" + s.metrics_listen + "' is not host:port or [ipv6]:port");
+    if (s.log_target != "stderr" && s.log_target != "journal")
+        errors.push_back("log_target: must be stderr or journal");
+    if (s.shutdown_grace.count() < 0 || s.shutdown_grace.count() > 3600)
+        errors.push_back("shutdown_grace: must be between 0 and 1h");
     return errors;
 }
 

@@ -92,6 +92,15 @@ struct settings {
     // Logging
     std::string log_format = "text";
     std::string log_level = "info";
+    std::string log_target = "stderr";  // stderr | journal
+
+    // Metrics and health (metrics/http.hpp)
+    std::string metrics_listen;  // "127.0.0.1:9125"; empty = no HTTP endpoint
+
+    // Lifecycle
+    std::chrono::seconds shutdown_grace{10};  // SIGTERM: time in-flight sessions and deliveries get
+
+    friend bool operator==(const settings&, const settings&) = default;  // SIGHUP: what changed
 };
 
 // validate - every problem found, one human-readable sentence each; empty means valid.

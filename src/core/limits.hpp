@@ -41,5 +41,7 @@ inline constexpr std::size_t default_max_sessions_per_ip = 50;
 
 // Longest untrusted value copied into one log field.
 inline constexpr std::size_t log_field_octets = 256;
+// Longest log line written (a line quoting many fields stays one bounded line).
+inline constexpr std::size_t log_line_octets = 4096;
 
 }  // namespace postrider::limits

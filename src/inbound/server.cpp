@@ -24,6 +24,11 @@ void server::listen(const tcp::endpoint& where, listener_kind kind)
     kinds_.push_back(kind);
 }
 
+void server::adopt(int listening_fd)
+{
+    listeners_.push_back(std::make_unique<net::listener>(ex_, listening_fd));
+}
+
 std::vector<tcp::endpoint> server::endpoints() const
 {
     std::vector<tcp::endpoint> out;

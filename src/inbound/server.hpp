@@ -50,12 +50,18 @@ public:
     }
     // set_mynetworks - clients in these networks may relay (Postfix permit_mynetworks).
     void set_mynetworks(network_list networks) { mynetworks_ = std::move(networks); }
+    // adopt - serve on an already listening socket (socket activation); takes ownership.
+    void adopt(int listening_fd);
     std::vector<boost::asio::ip::tcp::endpoint> endpoints() const;
     // start - begin accepting on every listener.
     void start();
     // stop - stop accepting; live sessions answer 421 at their next read and end.
     void stop();
     std::size_t active_sessions() const noexcept { return sessions_.size(); }
+    // sessions_started - sessions accepted since start (metrics).
+    std::uint64_t sessions_started() const noexcept { return session_counter_; }
+    // stopping - stop() was called.
+    bool stopping() const noexcept { return stopping_; }
 
 private:
     void accept(boost::asio::ip::tcp::socket socket, listener_kind kind);

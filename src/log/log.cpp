@@ -1,25 +1,32 @@
 #include "log/log.hpp"
 
 #include <spdlog/async.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-journal.h>
 
 #include <atomic>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+
+#include "core/log_format.hpp"
 
 namespace postrider::log {
 namespace {
 
 std::atomic<int> threshold{static_cast<int>(level::info)};
+std::atomic<bool> json{false};
 std::shared_ptr<spdlog::logger> sink_logger;
 
-level parse_level(const std::string& s)
+std::optional<level> parse_level(const std::string& s)
 {
     if (s == "debug") return level::debug;
     if (s == "info") return level::info;
     if (s == "warn" || s == "warning") return level::warn;
     if (s == "error") return level::error;
-    throw std::invalid_argument("log_level must be debug, info, warn or error, not '" + s + "'");
+    return std::nullopt;
 }
 
 spdlog::level::level_enum to_spdlog(level l)
@@ -33,28 +40,69 @@ spdlog::level::level_enum to_spdlog(level l)
     return spdlog::level::err;
 }
 
+int syslog_priority(spdlog::level::level_enum l)
+{
+    switch (l) {
+    case spdlog::level::debug: case spdlog::level::trace: return 7;
+    case spdlog::level::info: return 6;
+    case spdlog::level::warn: return 4;
+    default: return 3;
+    }
+}
+
+// journal_sink - one journal entry per event: MESSAGE, PRIORITY, and the queue or session id
+//                as POSTRIDER_ID so `journalctl POSTRIDER_ID=…` follows one message.
+class journal_sink final : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override
+    {
+        std::string_view text(msg.payload.data(), msg.payload.size());
+        auto id = core::event_id(text);
+        // sd_journal_send copies the fields; %.*s keeps an unterminated view safe.
+        sd_journal_send("MESSAGE=%.*s", static_cast<int>(text.size()), text.data(), "PRIORITY=%d",
+                        syslog_priority(msg.level), "SYSLOG_IDENTIFIER=postrider", "POSTRIDER_ID=%.*s",
+                        static_cast<int>(id.size()), id.data(), nullptr);
+    }
+    void flush_() override {}
+};
+
 }  // namespace
 
 void init(const settings& s)
 {
-    threshold = static_cast<int>(parse_level(s.level));
+    auto l = parse_level(s.level);
+    if (!l) throw std::invalid_argument("log_level must be debug, info, warn or error, not '" + s.level + "'");
+    threshold = static_cast<int>(*l);
     if (s.format != "text" && s.format != "json")
         throw std::invalid_argument("log_format must be text or json, not '" + s.format + "'");
+    if (s.target != "stderr" && s.target != "journal")
+        throw std::invalid_argument("log_target must be stderr or journal, not '" + s.target + "'");
+    json = s.format == "json" && s.target == "stderr";
     // Blocking overflow: losing a log line silently is worse for an admin than
     // a brief stall; the queue is large enough that a healthy stderr never fills it.
     spdlog::init_thread_pool(16384, 1);
-    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    spdlog::sink_ptr sink;
+    if (s.target == "journal")
+        sink = std::make_shared<journal_sink>();
+    else
+        sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     sink_logger = std::make_shared<spdlog::async_logger>("postrider", sink, spdlog::thread_pool(),
                                                          spdlog::async_overflow_policy::block);
-    // Messages are escaped by the caller; %v is inserted verbatim.
-    if (s.format == "json")
-        sink_logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
-                                 spdlog::pattern_time_type::utc);
+    // emit() hands over the line already escaped: JSON fields, or the capped text line.
+    if (json)
+        sink_logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
     else
-        sink_logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ postrider[%P] %l: %v",
-                                 spdlog::pattern_time_type::utc);
+        sink_logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ postrider[%P] %l: %v", spdlog::pattern_time_type::utc);
     sink_logger->set_level(spdlog::level::debug);
     sink_logger->flush_on(spdlog::level::debug);
+}
+
+bool set_level(const std::string& name)
+{
+    auto l = parse_level(name);
+    if (!l) return false;
+    threshold = static_cast<int>(*l);
+    return true;
 }
 
 void shutdown()
@@ -70,10 +118,13 @@ bool enabled(level l) noexcept
 
 void emit(level l, std::string_view line)
 {
-    if (sink_logger)
-        sink_logger->log(to_spdlog(l), "{}", line);
+    auto capped = core::cap_line(line);
+    if (!sink_logger)
+        fmt::print(stderr, "postrider: {}\n", capped);  // before init (start-up errors)
+    else if (json.load(std::memory_order_relaxed))
+        sink_logger->log(to_spdlog(l), "{}", core::json_fields(capped));
     else
-        fmt::print(stderr, "postrider: {}\n", line);  // before init (start-up errors)
+        sink_logger->log(to_spdlog(l), "{}", capped);
 }
 
 }  // namespace postrider::log

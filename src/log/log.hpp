@@ -3,7 +3,8 @@
 // Owns: the process logger (set up once in app), level filtering, line format.
 // Trust: callers must pass untrusted text through core::escape() first; this
 //        module does not know which fields came from the network.
-// See also: docs/configuration.md (log_format, log_level).
+// See also: docs/configuration.md (log_format, log_level, log_target),
+//           core/log_format.hpp (JSON escaping, line cap).
 //
 // Only log.cpp includes spdlog; everything else formats with fmt and calls
 // emit(), which keeps spdlog's heavy headers out of most translation units.
@@ -22,15 +23,18 @@ enum class level { debug, info, warn, error };
 struct settings {
     std::string format = "text";  // text | json
     std::string level = "info";   // debug | info | warn | error
+    std::string target = "stderr";  // stderr | journal (sd_journal_send, structured fields)
 };
 
 // init - start the asynchronous logger; call once, before any thread starts.
 void init(const settings& s);
+// set_level - change the threshold while running (SIGHUP reload); false on a bad name.
+bool set_level(const std::string& name);
 // shutdown - drain and stop the logger; every line emitted so far is written.
 void shutdown();
 // enabled - whether a line at this level would be written.
 bool enabled(level l) noexcept;
-// emit - write one event line (no trailing newline).
+// emit - write one event line (no trailing newline); capped at limits::log_line_octets.
 void emit(level l, std::string_view line);
 
 template <class... Args>

@@ -6,6 +6,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
 
 #include "log/log.hpp"
@@ -22,6 +25,17 @@ listener::listener(asio::any_io_executor ex, const tcp::endpoint& where) : accep
     if (where.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
     acceptor_.bind(where);
     acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+listener::listener(asio::any_io_executor ex, int listening_fd) : acceptor_(ex)
+{
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        throw boost::system::system_error(errno, boost::system::system_category(), "getsockname");
+    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+        throw boost::system::system_error(EAFNOSUPPORT, boost::system::system_category(), "inherited listener");
+    acceptor_.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listening_fd);
 }
 
 asio::awaitable<void> listener::run(on_accept handler)

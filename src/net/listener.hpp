@@ -20,6 +20,8 @@ public:
 
     // listener - bind and listen; throws boost::system::system_error (start-up error).
     listener(boost::asio::any_io_executor ex, const boost::asio::ip::tcp::endpoint& where);
+    // listener - adopt an already listening socket (systemd socket activation); takes ownership.
+    listener(boost::asio::any_io_executor ex, int listening_fd);
 
     boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
     // run - accept until close(); each socket goes to handler, which must not block.

@@ -63,6 +63,8 @@ public:
     boost::asio::awaitable<std::vector<queue::remote_outcome>> deliver(queue::remote_batch batch) override;
     // stop - abandon waits for slots (those recipients are deferred) and close idle connections.
     void stop();
+    // set_routes - replace the transport table (SIGHUP); batches already routed keep their hosts.
+    void set_routes(transport_table routes) { s_.routes = std::move(routes); }
 
     std::size_t active() const noexcept { return limiter_->active(); }
     std::size_t idle_connections() const noexcept;

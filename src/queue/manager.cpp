@@ -2,6 +2,7 @@
 #include "queue/manager.hpp"
 
 #include "core/escape.hpp"
+#include "core/log_format.hpp"
 #include "core/verp.hpp"
 #include "local/maildir.hpp"
 #include "log/log.hpp"
@@ -38,11 +39,20 @@ sys_time from_us(std::int64_t us)
     return sys_time{std::chrono::duration_cast<system_clock::duration>(std::chrono::microseconds{us})};
 }
 
-// delay_text - seconds since arrival, as Postfix prints delay=.
-std::string delay_text(const envelope& e)
+// delay_fields - Postfix's "delay=T, delays=a/b/c/d": a = arrival until the commit was durable,
+//                b = queue wait until this attempt, c = connection setup, d = transmission.
+//                After a restart the commit time is unknown: a = 0 and b counts from arrival.
+std::string delay_fields(std::int64_t arrival_us, std::int64_t committed_us, std::int64_t started_us,
+                         std::int64_t setup_us, std::int64_t now_us)
 {
-    double s = static_cast<double>(to_us(system_clock::now()) - e.arrival_us) / 1e6;
-    return fmt::format("{:.2f}", s < 0 ? 0.0 : s);
+    using std::chrono::microseconds;
+    const std::int64_t committed = committed_us ? committed_us : arrival_us;
+    const std::int64_t started = started_us ? started_us : now_us;
+    const std::int64_t d = now_us - started - setup_us;
+    return fmt::format("delay={}, delays={}/{}/{}/{}", core::seconds_text(microseconds(now_us - arrival_us)),
+                       core::seconds_text(microseconds(committed - arrival_us)),
+                       core::seconds_text(microseconds(started - committed)), core::seconds_text(microseconds(setup_us)),
+                       core::seconds_text(microseconds(d)));
 }
 
 // out_of_space - ENOSPC or EDQUOT: the filesystem (or the quota) is full.
@@ -121,7 +131,7 @@ void manager::start()
         throw std::runtime_error("mail root " + s_.mail_root.string() + ": " + ec.message());
     auto report = st->recover();
     log::info("queue: started dir={} recovered={} tmp_removed={} orphans_removed={} quarantined={}",
-              core::escape(s_.queue_dir.string()), report.messages.size(), report.tmp_removed,
+              core::logfmt_value(s_.queue_dir.string()), report.messages.size(), report.tmp_removed,
               report.orphans_removed, report.quarantined);
     store_ = std::move(st);
     const bool group = s_.flush == flush_mode::group;
@@ -169,7 +179,11 @@ boost::asio::awaitable<commit_result> manager::submit(std::string id, new_messag
     env.smtputf8 = m.smtputf8;
     env.ret_full = m.ret_full;
     env.verp_delimiters = std::move(m.verp_delimiters);
-    co_return co_await commit(std::move(id), std::move(env), std::move(m.content));
+    const auto t0 = std::chrono::steady_clock::now();
+    commit_result r = co_await commit(std::move(id), std::move(env), std::move(m.content));
+    if (s_.on_commit)
+        s_.on_commit(r.ok, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    co_return r;
 }
 
 boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope env, std::string content)
@@ -193,7 +207,12 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     }
     log::info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id, core::escape(env.sender),
               env.message_size, env.recipients.size());
-    boost::asio::post(strand_, [this, e = std::move(env)]() mutable { install(std::move(e), {}, false); dispatch(); });
+    boost::asio::post(strand_, [this, e = std::move(env), committed = to_us(system_clock::now())]() mutable {
+        const std::string qid = e.queue_id;
+        install(std::move(e), {}, false);
+        if (auto it = messages_.find(qid); it != messages_.end()) it->second.committed_us = committed;
+        dispatch();
+    });
     r.ok = true;
     r.queue_id = std::move(id);
     co_return r;
@@ -304,6 +323,7 @@ boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
     std::string address = m.env.recipients[rcpt].address;
     auto [local_part, domain] = split_address(address);
     attempt_result r;
+    const auto started = to_us(system_clock::now());
     if (!table_.is_local_domain(domain)) {
         // XXX: until remote delivery lands, remote recipients wait in the queue.
         r = {outcome_kind::deferred, "4.4.1", "remote delivery not yet available", "none"};
@@ -315,6 +335,7 @@ boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
         const bool look_first = rs.recovered || rs.attempts > 0;
         r = co_await deliver_local(id, rcpt, envelope_sender(m.env, rcpt), address, look_first);
     }
+    r.started_us = started;
     co_await record(std::move(id), rcpt, std::move(r));
 }
 
@@ -323,7 +344,17 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
                                                                        bool look_first)
 {
     auto [local_part, domain] = split_address(address);
-    std::filesystem::path maildir = s_.mail_root / *table_.lookup(local_part, domain);
+    attempt_result r;
+    // Looked up again here: a SIGHUP may have swapped the table since attempt() checked.
+    auto rel = table_.lookup(local_part, domain);
+    if (!rel) {
+        r.kind = outcome_kind::failed;
+        r.status = "5.1.1";
+        r.reason = "unknown user";
+        r.relay = "local";
+        co_return r;
+    }
+    std::filesystem::path maildir = s_.mail_root / *rel;
     const std::string tag = local::delivery_tag(id, rcpt);
     local::maildir_delivery d(fs_, maildir, local::unique_name(to_us(system_clock::now()), ::getpid(), tag, s_.hostname),
                               s_.flush == flush_mode::per_file);
@@ -342,7 +373,6 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
     });
     phases.push_back([&d, &found] { return found ? std::error_code{} : d.publish(); });
     auto ec = co_await run(*delivery_worker_, std::move(phases), [&d, &found] { if (!found) d.discard(); }, true);
-    attempt_result r;
     r.relay = "local";
     if (!ec && found) {
         // Its data was flushed before its rename; this job's own flushes (or, per_file, the
@@ -397,10 +427,16 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
     auto& m2 = messages_.at(id);  // re-find: the map may have changed while we waited
     auto& r2 = m2.rcpts[rcpt];
     r2.apply(o);
-    const char* what = o.kind == outcome_kind::delivered ? "sent" : o.kind == outcome_kind::failed ? "bounced" : "deferred";
-    log::info("{}: to=<{}>, relay={}, delay={}, dsn={}, status={} ({})", id,
-              core::escape(m2.env.recipients[rcpt].address), r.relay, delay_text(m2.env), o.status, what,
-              core::escape(o.reason));
+    // Postfix: "expired" when the lifetime ran out, "bounced" for a permanent refusal.
+    const char* what = o.kind == outcome_kind::delivered ? "sent"
+                       : o.kind == outcome_kind::deferred ? "deferred"
+                       : r.kind == outcome_kind::deferred ? "expired"
+                                                          : "bounced";
+    log::info("{}: to=<{}>, relay={}, {}, dsn={}, status={} ({})", id, core::escape(m2.env.recipients[rcpt].address),
+              r.relay, delay_fields(m2.env.arrival_us, m2.committed_us, r.started_us, r.setup_us, to_us(now)),
+              o.status, what, core::escape(o.reason));
+    if (s_.on_delivery)
+        s_.on_delivery(what, remote, static_cast<double>(to_us(now) - (r.started_us ? r.started_us : to_us(now))) / 1e6);
     r2.in_flight = false;
     --m2.in_flight;
     if (remote)
@@ -410,6 +446,36 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
     if (next) schedule_at(id, rcpt, *next);
     maybe_finish(id);
     dispatch();
+}
+
+std::vector<queue_count> manager::census(std::size_t max_destinations) const
+{
+    std::map<std::string, std::map<std::string, std::uint64_t>> by_dest;  // destination -> state -> n
+    for (const auto& [id, m] : messages_)
+        for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+            const auto& r = m.rcpts[i];
+            if (r.status != rcpt_status::pending) continue;
+            auto domain = split_address(m.env.recipients[i].address).second;
+            for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const std::string dest = table_.is_local_domain(domain) ? "local" : domain;
+            ++by_dest[dest][r.in_flight ? "active" : r.attempts == 0 ? "ready" : "deferred"];
+        }
+    std::vector<std::pair<std::uint64_t, std::string>> sizes;
+    for (const auto& [dest, states] : by_dest) {
+        std::uint64_t n = 0;
+        for (const auto& [state, k] : states) n += k;
+        sizes.emplace_back(n, dest);
+    }
+    std::sort(sizes.begin(), sizes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::map<std::string, std::map<std::string, std::uint64_t>> shown;
+    for (std::size_t k = 0; k < sizes.size(); ++k) {
+        const std::string label = k < max_destinations ? sizes[k].second : "other";
+        for (const auto& [state, n] : by_dest[sizes[k].second]) shown[label][state] += n;
+    }
+    std::vector<queue_count> out;
+    for (const auto& [dest, states] : shown)
+        for (const auto& [state, n] : states) out.push_back({state, dest, n});
+    return out;
 }
 
 void manager::maybe_finish(const std::string& id)
@@ -646,6 +712,7 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
         b.envid = m.env.envid;
         b.load = [this, id] { return read_content(id); };  // not a coroutine lambda: no dangling captures
     }
+    const auto started = to_us(system_clock::now());
     std::vector<remote_outcome> out = co_await s_.remote->deliver(std::move(b));
     const auto finished = system_clock::now();
     for (std::size_t k = 0; k < rcpts.size(); ++k) {
@@ -655,12 +722,14 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
             r.status = std::move(out[k].status);
             r.reason = std::move(out[k].reason);
             r.relay = std::move(out[k].relay);
+            r.setup_us = out[k].setup_us;
         } else {  // a transport bug: never lose the recipient
             r.kind = outcome_kind::deferred;
             r.status = "4.3.0";
             r.reason = "remote transport returned no outcome";
             r.relay = "none";
         }
+        r.started_us = started;
         // Each record awaits its own journal append; spawned together they share one group flush.
         spawn(record(id, rcpts[k], std::move(r), true, finished), id);
     }

@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,18 @@ struct settings {
     std::string double_bounce_recipient;               // undeliverable bounces go here; empty = log and drop
     flush_mode flush = flush_mode::group;
     local::fs_ops* fs = nullptr;  // syscall seam for tests; nullptr = real POSIX calls
+    // Observers for metrics (empty: none); called on the manager's strand.
+    // on_delivery(result sent|deferred|bounced|expired, remote, seconds of the attempt)
+    std::function<void(const char*, bool, double)> on_delivery;
+    // on_commit(ok, seconds from submit() to the durable commit or its failure)
+    std::function<void(bool, double)> on_commit;
+};
+
+// queue_count - recipients in one state for one destination (see manager::census).
+struct queue_count {
+    std::string state;        // active (attempt in flight) | ready (never tried yet) | deferred (waiting to retry)
+    std::string destination;  // "local", a lower-case remote domain, or "other"
+    std::uint64_t recipients = 0;
 };
 
 struct manager_stats {
@@ -112,6 +125,9 @@ public:
     bool idle() const { return active_ == 0 && finishing_ == 0 && remote_active_ == 0; }
     // queued - number of messages in the in-memory index (same caveat as idle()).
     std::size_t queued() const { return messages_.size(); }
+    // census - undelivered recipients by state and destination; the max_destinations busiest
+    //          destinations by name, the rest as "other" (bounded metric labels). Same caveat as idle().
+    std::vector<queue_count> census(std::size_t max_destinations) const;
 
 private:
     enum class rcpt_status { pending, delivered, failed };
@@ -141,6 +157,7 @@ private:
         bool finishing = false;
         bool failure_report_queued = false;  // set once queued, so a retried finish() skips it
         bool success_report_queued = false;
+        std::int64_t committed_us = 0;  // when the commit was durable (memory only: 0 after a restart)
     };
     struct work_item {
         std::string id;
@@ -150,6 +167,8 @@ private:
     struct attempt_result {
         outcome_kind kind = outcome_kind::deferred;
         std::string status, reason, relay;
+        std::int64_t started_us = 0;  // attempt start (unix us): ends Postfix delays= "b"
+        std::int64_t setup_us = 0;    // connection setup (remote only): delays= "c"
     };
 
     // commit - the disk part of submit, shared with internal bounces.

@@ -46,6 +46,7 @@ struct remote_outcome {
     std::string status;                          // enhanced status, e.g. "5.1.1"
     std::string reason;                          // escaped text (may quote the remote reply)
     std::string relay;                           // "host[address]:port" or "none"
+    std::int64_t setup_us = 0;  // connection setup (DNS, connect, greeting, EHLO, TLS): Postfix delays= "c"
 };
 
 class remote_transport {

@@ -53,6 +53,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def listening_socket(test, backlog=16):
+    """A TCP socket listening on 127.0.0.1 (free port) that never speaks: a busy port, a
+    black-hole server, or a listener to pass to the daemon. Closed when test ends."""
+    s = socket.socket()
+    test.addCleanup(s.close)
+    s.bind(("127.0.0.1", 0))
+    s.listen(backlog)
+    return s
+
+
 def start_peer(argv, env=None, log_path=None):
     """Start a helper process (sink, DNS...) that dies with us; output to a file."""
     out = open(log_path or os.devnull, "wb")

@@ -70,6 +70,21 @@ class Cli(unittest.TestCase):
         self.assertIn("postdrop_group: no such group: no-such-group-pr7", r.stderr)
         self.assertEqual(run("check-config", env=dict(os.environ, POSTRIDER_POSTDROP_GROUP="root")).returncode, 0)
 
+    def test_port_in_use_refuses_to_start_with_one_clear_line(self):
+        port = harness.listening_socket(self).getsockname()[1]
+        with tempfile.TemporaryDirectory() as tmp:
+            for flag, setting in (("--listen", "listen"), ("--metrics_listen", "metrics_listen")):
+                with self.subTest(setting=setting):
+                    args = ["serve", "--queue_dir", tmp + "/q", "--mail_root", tmp + "/m", flag, f"127.0.0.1:{port}"]
+                    if setting == "metrics_listen":
+                        args += ["--listen", "127.0.0.1:0"]
+                    r = run(*args)
+                    self.assertEqual(r.returncode, 69, r.stderr)  # EX_UNAVAILABLE
+                    errors = [l for l in r.stderr.splitlines() if " error: " in l]
+                    self.assertEqual(len(errors), 1, r.stderr)
+                    self.assertTrue(errors[0].endswith(f"error: fatal: {setting} 127.0.0.1:{port}: Address already in use"),
+                                    errors[0])
+
     def test_sigterm_with_idle_session_exits_zero(self):
         d = Daemon()
         d.start()

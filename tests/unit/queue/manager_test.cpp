@@ -229,6 +229,13 @@ TEST_CASE("queue lifetime expiry bounces; a null sender never gets a bounce", "[
     auto table = local::mailbox_table::defaults({"example.org"});
     auto s = make_settings(t);
     s.max_lifetime = 0s;  // the first temporary failure is already past the lifetime
+    std::vector<std::string> results;  // what the metrics observers see
+    int commits = 0;
+    s.on_delivery = [&](const char* result, bool remote, double seconds) {
+        results.push_back(std::string(result) + (remote ? "/remote" : "/local"));
+        CHECK(seconds >= 0);
+    };
+    s.on_commit = [&](bool ok, double) { commits += ok ? 1 : 100; };
     manager mgr(io.get_executor(), s, table);
     mgr.start();
     std::optional<commit_result> a, b;
@@ -241,6 +248,12 @@ TEST_CASE("queue lifetime expiry bounces; a null sender never gets a bounce", "[
     CHECK(dsn.find("delivery time expired; last error: remote delivery not yet available") != std::string::npos);
     CHECK(mgr.queued() == 0);
     CHECK(files_in(t.path() / "queue/env").empty());
+    // Lifetime over: "expired" (not "bounced"), twice; the bounce to alice is "sent";
+    // only the two submissions count as commits (the bounce is queued internally).
+    CHECK(std::count(results.begin(), results.end(), "expired/local") == 2);
+    CHECK(std::count(results.begin(), results.end(), "sent/local") == 1);
+    CHECK(results.size() == 3);
+    CHECK(commits == 2);
 }
 
 TEST_CASE("a maildir write failure defers the recipient and keeps the message; requeue retries at once", "[manager]")

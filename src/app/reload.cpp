@@ -1,0 +1,70 @@
+#include "app/reload.hpp"
+
+#include <exception>
+#include <optional>
+#include <vector>
+
+#include "core/log_format.hpp"
+#include "local/mailbox_table_file.hpp"
+#include "log/log.hpp"
+#include "outbound/pool.hpp"
+#include "outbound/table_file.hpp"
+
+namespace postrider::app {
+namespace {
+
+// load_table - the mailbox table the settings name (or the default mapping); errors appended.
+std::optional<local::mailbox_table> load_table(const config::settings& s, std::vector<std::string>& errors)
+{
+    if (s.mailbox_table.empty()) return local::mailbox_table::defaults(s.local_domains);
+    try {
+        return local::load_mailbox_table(s.mailbox_table, s.local_domains);
+    } catch (const std::exception& e) {
+        errors.push_back(e.what());  // "FILE:LINE: ..." per bad line
+        return std::nullopt;
+    }
+}
+
+// with_live_parts - s with the live-reloadable fields taken from from.
+config::settings with_live_parts(config::settings s, const config::settings& from)
+{
+    s.log_level = from.log_level;
+    s.local_domains = from.local_domains;
+    s.mailbox_table = from.mailbox_table;
+    s.transport_table = from.transport_table;
+    return s;
+}
+
+}  // namespace
+
+bool reload(const std::function<loaded_options()>& load, live_config& live)
+{
+    auto o = load();
+    auto& errors = o.errors;
+    std::optional<local::mailbox_table> table;
+    outbound::transport_table routes;
+    if (errors.empty()) table = load_table(o.settings, errors);
+    if (errors.empty() && !o.settings.transport_table.empty())
+        routes = outbound::load_transport_table(o.settings.transport_table,
+                                                static_cast<std::uint16_t>(live.current.remote_smtp_port), errors);
+    if (!errors.empty()) {
+        const std::string where = o.config_file.empty() ? "" : o.config_file + ": ";
+        for (const auto& e : errors) log::error("reload refused, old configuration kept: {}{}", where, e);
+        return false;
+    }
+    // Everything checked: swap. No await between here and the end, so no reader sees a mix.
+    live.table = std::move(*table);
+    live.remote.set_routes(std::move(routes));
+    const bool restart_needed = with_live_parts(o.settings, live.current) != live.current;
+    live.current = with_live_parts(live.current, o.settings);
+    log::info("reload: configuration reloaded log_level={} local_domains={} mailbox_table={} transport_table={}",
+              live.current.log_level, live.current.local_domains.size(),
+              core::logfmt_value(live.current.mailbox_table), core::logfmt_value(live.current.transport_table));
+    if (restart_needed)
+        log::warn("reload: other changed settings take effect only after a restart "
+                  "(live: log_level, local_domains, mailbox_table, transport_table)");
+    log::set_level(live.current.log_level);  // last: the lines above still show at the old level
+    return true;
+}
+
+}  // namespace postrider::app

@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Metrics and health: scrape /metrics after real traffic, check it with promtool (Debian's
+prometheus package) and a strict parser of the text format; /healthz; /readyz turns 503 on SIGTERM."""
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import unittest
+import urllib.error
+import urllib.request
+
+import harness
+from harness import Client, Daemon, wait_until
+
+PROMTOOL = shutil.which("promtool")
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\\\|\\"|\\n)*"'
+SAMPLE = re.compile(rf"^({NAME})(\{{{LABEL}(?:,{LABEL})*\}})? (-?[0-9.e+]+|\+Inf|-Inf|NaN)$")
+
+
+def parse_exposition(text):
+    """Strict enough for our output: every family has HELP then TYPE before its samples,
+    samples belong to the declared family, histograms have cumulative buckets ending in +Inf."""
+    assert text.endswith("\n"), "no final newline"
+    families, samples, current = {}, [], None
+    for line in text.split("\n")[:-1]:
+        if line.startswith("# HELP "):
+            name = line.split(" ", 3)[2]
+            assert name not in families, f"family {name} declared twice"
+            families[name] = None
+            current = name
+        elif line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert name == current and kind in ("counter", "gauge", "histogram"), line
+            families[name] = kind
+        else:
+            m = SAMPLE.match(line)
+            assert m, f"bad sample line: {line!r}"
+            name = m.group(1)
+            base = re.sub(r"_(bucket|sum|count)$", "", name) if families.get(current) == "histogram" else name
+            assert base == current, f"sample {name} outside its family {current}"
+            samples.append((name, m.group(2) or "", float(m.group(3))))
+    for name, kind in families.items():
+        assert kind, f"family {name} has no TYPE"
+    return families, samples
+
+
+def value(samples, name, labels=""):
+    for n, l, v in samples:
+        if n == name and l == labels:
+            return v
+    return None
+
+
+def get(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def send(d, rcpt):
+    c = Client(d.port)
+    c.reply()
+    c.cmd("EHLO t.example")
+    c.cmd("MAIL FROM:<s@localhost>")
+    assert c.cmd(f"RCPT TO:<{rcpt}>")[0] == "250"
+    c.cmd("DATA")
+    assert c.cmd("Subject: m\r\n\r\nbody\r\n.")[0] == "250"
+    c.cmd("QUIT")
+    c.close()
+
+
+class Metrics(unittest.TestCase):
+    def setUp(self):
+        # A black hole relayhost: TCP connects, no greeting ever comes; remote mail is in flight
+        # for remote_command_timeout, then deferred.
+        self.hole = harness.listening_socket(self)
+        self.d = Daemon(metrics_listen="127.0.0.1:0", relay_domains="far.test", remote_command_timeout="3s",
+                        relayhost=f"[127.0.0.1]:{self.hole.getsockname()[1]}")
+        self.d.start()
+        self.addCleanup(self.d.__exit__, None, None, None)
+        m = wait_until(lambda: re.search(r"metrics: listening on 127\.0\.0\.1:(\d+)", self.d.log()),
+                       what="metrics endpoint")
+        self.port = int(m.group(1))
+
+    def test_scrape_after_traffic_passes_promtool_and_counts_it(self):
+        send(self.d, "ann@localhost")
+        send(self.d, "ben@far.test")
+        self.d.wait_delivered("ann", 1)
+        wait_until(lambda: re.search(r"to=<ben@far\.test>.*status=deferred", self.d.log()), what="deferral")
+        status, text = get(self.port, "/metrics")
+        self.assertEqual(status, 200)
+        families, samples = parse_exposition(text)
+        self.assertEqual(families["postrider_commit_duration_seconds"], "histogram")
+        self.assertEqual(value(samples, "postrider_deliveries_total", '{result="sent",transport="local"}'), 1)
+        self.assertEqual(value(samples, "postrider_deliveries_total", '{result="deferred",transport="remote"}'), 1)
+        self.assertEqual(value(samples, "postrider_commits_total", '{result="ok"}'), 2)
+        self.assertEqual(value(samples, "postrider_commit_duration_seconds_count"), 2)
+        self.assertEqual(value(samples, "postrider_commit_duration_seconds_bucket", '{le="+Inf"}'), 2)
+        self.assertEqual(value(samples, "postrider_delivery_duration_seconds_count", '{transport="local"}'), 1)
+        self.assertEqual(value(samples, "postrider_queue_recipients", '{state="deferred",destination="far.test"}'), 1)
+        self.assertEqual(value(samples, "postrider_queue_messages"), 1)
+        self.assertGreaterEqual(value(samples, "postrider_sessions_total"), 2)
+        if PROMTOOL:
+            r = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        else:
+            self.skipTest("promtool not installed (Debian package prometheus); strict parser passed")
+
+    def test_health_and_readiness(self):
+        self.assertEqual(get(self.port, "/healthz"), (200, "ok\n"))
+        self.assertEqual(get(self.port, "/readyz"), (200, "ready\n"))
+        self.assertEqual(get(self.port, "/nope")[0], 404)
+        # A delivery in flight keeps the daemon in its grace period after SIGTERM: not ready, still healthy.
+        send(self.d, "x@far.test")
+        active = '{state="active",destination="far.test"}'
+        wait_until(lambda: value(parse_exposition(get(self.port, "/metrics")[1])[1], "postrider_queue_recipients",
+                                 active) == 1, what="delivery in flight")
+        self.d.proc.send_signal(signal.SIGTERM)
+        wait_until(lambda: get(self.port, "/readyz")[0] == 503, what="not ready")
+        self.assertEqual(get(self.port, "/readyz"), (503, "stopping\n"))
+        self.assertEqual(get(self.port, "/healthz")[0], 200)
+        self.assertEqual(self.d.stop(), 0)
+        self.assertEqual(len(self.d.queue_files()), 2)  # the deferred message stays queued, whole
+
+    def test_garbage_request_is_refused_and_the_endpoint_lives_on(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(b"\x00\xffNOT HTTP\r\n\r\n")
+            s.settimeout(5)
+            data = b""
+            try:
+                while chunk := s.recv(4096):
+                    data += chunk
+            except ConnectionResetError:
+                pass
+        self.assertNotIn(b"postrider_", data)
+        self.assertEqual(get(self.port, "/healthz")[0], 200)
+
+
+if __name__ == "__main__":
+    harness.main()
