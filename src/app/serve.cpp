@@ -270,26 +270,29 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     auto networks = inbound::network_list::parse(s.mynetworks, cidr_error);
     if (!networks) throw std::runtime_error("mynetworks: " + cidr_error);
     server.set_mynetworks(std::move(*networks));
-    // Socket activation: systemd's sockets replace the listen setting.
+    // Socket activation: systemd's sockets replace all three listen settings; each socket's
+    // FileDescriptorName= picks its kind.
     if (auto fds = systemd::listen_fds(); !fds.empty()) {
-        log::info("socket activation: {} listener(s) from systemd; listen setting ignored", fds.size());
-        for (int fd : fds) server.adopt(fd);
-    } else {
-        for (const auto& where : s.listen) {
-            auto ep = net::parse_endpoint(where);
-            if (!ep) throw std::runtime_error("listen: bad address " + where);
-            bound("listen", where, [&] { server.listen(*ep); });
+        log::info("socket activation: {} listener(s) from systemd; listen settings ignored", fds.size());
+        for (const auto& l : fds) {
+            const auto kind = l.name == "smtps"        ? inbound::listener_kind::smtps
+                              : l.name == "submission" ? inbound::listener_kind::submission
+                                                       : inbound::listener_kind::smtp;
+            if (kind == inbound::listener_kind::smtps && s.tls_cert_file.empty())
+                throw std::runtime_error("socket activation: a socket named smtps needs tls_cert_file");
+            server.adopt(l.fd, kind);
         }
-    }
-    for (const auto& where : s.listen_tls) {
-        auto ep = net::parse_endpoint(where);
-        if (!ep) throw std::runtime_error("listen_tls: bad address " + where);
-        bound("listen_tls", where, [&] { server.listen(*ep, inbound::listener_kind::smtps); });
-    }
-    for (const auto& where : s.listen_submission) {
-        auto ep = net::parse_endpoint(where);
-        if (!ep) throw std::runtime_error("listen_submission: bad address " + where);
-        bound("listen_submission", where, [&] { server.listen(*ep, inbound::listener_kind::submission); });
+    } else {
+        auto bind_all = [&](const char* setting, const std::vector<std::string>& list, inbound::listener_kind kind) {
+            for (const auto& where : list) {
+                auto ep = net::parse_endpoint(where);
+                if (!ep) throw std::runtime_error(std::string(setting) + ": bad address " + where);
+                bound(setting, where, [&] { server.listen(*ep, kind); });
+            }
+        };
+        bind_all("listen", s.listen, inbound::listener_kind::smtp);
+        bind_all("listen_tls", s.listen_tls, inbound::listener_kind::smtps);
+        bind_all("listen_submission", s.listen_submission, inbound::listener_kind::submission);
     }
     if (identity) {
         drop(*identity);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -52,16 +53,20 @@ void status(std::string_view text)
     send("STATUS=" + one_line(text));
 }
 
-std::vector<int> listen_fds()
+std::vector<passed_listener> listen_fds()
 {
-    const int n = sd_listen_fds(1);
+    char** names = nullptr;
+    const int n = sd_listen_fds_with_names(1, &names);
     if (n < 0) throw std::runtime_error(fmt::format("socket activation: sd_listen_fds failed: errno {}", -n));
-    std::vector<int> out;
-    for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; ++fd) {
-        if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
-            throw std::runtime_error(fmt::format("socket activation: descriptor {} is not a listening stream socket", fd));
-        out.push_back(fd);
+    std::vector<passed_listener> out;
+    for (int i = 0; i < n; ++i) {
+        out.push_back({SD_LISTEN_FDS_START + i, names && names[i] ? names[i] : ""});
+        if (names) std::free(names[i]);
     }
+    std::free(names);
+    for (const auto& l : out)
+        if (sd_is_socket(l.fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
+            throw std::runtime_error(fmt::format("socket activation: descriptor {} is not a listening stream socket", l.fd));
     return out;
 }
 

@@ -7,6 +7,7 @@
 // See also: packaging/postrider.service, packaging/postrider.socket, docs/admin-guide.md.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,9 +22,16 @@ void stopping(std::string_view status);
 // status - a free-form one-line status for `systemctl status`.
 void status(std::string_view text);
 
-// listen_fds - descriptors of listening stream sockets passed by socket activation, in order;
-//              empty when not socket-activated. Unsets $LISTEN_* so children do not inherit them.
+// passed_listener - one socket from socket activation and its FileDescriptorName= (the unit's
+//                   name when none is set): "smtps" and "submission" pick those listener kinds.
+struct passed_listener {
+    int fd;
+    std::string name;
+};
+
+// listen_fds - listening stream sockets passed by socket activation, in order; empty when not
+//              socket-activated. Unsets $LISTEN_* so children do not inherit them.
 //              Throws std::runtime_error when a passed descriptor is not a listening stream socket.
-std::vector<int> listen_fds();
+std::vector<passed_listener> listen_fds();
 
 }  // namespace postrider::app::systemd

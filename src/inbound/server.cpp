@@ -24,9 +24,10 @@ void server::listen(const tcp::endpoint& where, listener_kind kind)
     kinds_.push_back(kind);
 }
 
-void server::adopt(int listening_fd)
+void server::adopt(int listening_fd, listener_kind kind)
 {
     listeners_.push_back(std::make_unique<net::listener>(ex_, listening_fd));
+    kinds_.push_back(kind);
 }
 
 std::vector<tcp::endpoint> server::endpoints() const

@@ -51,7 +51,7 @@ public:
     // set_mynetworks - clients in these networks may relay (Postfix permit_mynetworks).
     void set_mynetworks(network_list networks) { mynetworks_ = std::move(networks); }
     // adopt - serve on an already listening socket (socket activation); takes ownership.
-    void adopt(int listening_fd);
+    void adopt(int listening_fd, listener_kind kind = listener_kind::smtp);
     std::vector<boost::asio::ip::tcp::endpoint> endpoints() const;
     // start - begin accepting on every listener.
     void start();

@@ -77,10 +77,16 @@ class Units(unittest.TestCase):
         r = subprocess.run(["systemd-tmpfiles", f"--root={root}", "--create",
                             os.path.join(PACKAGING, "postrider.tmpfiles")], capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
-        for d in ("var/spool/postrider", "var/mail/vhosts"):
+        # The queue is 0710 and the maildrop 1730 for the postdrop group (security.md rule 1).
+        gid = [int(l.split(":")[2]) for l in open(os.path.join(root, "etc/group")) if l.startswith("postdrop:")]
+        self.assertEqual(len(gid), 1)
+        for d, mode, group in (("var/spool/postrider", 0o710, gid[0]), ("var/spool/postrider/maildrop", 0o1730, gid[0]),
+                               ("var/spool/postrider/maildrop/quarantine", 0o700, None), ("var/mail/vhosts", 0o700, None)):
             st = os.stat(os.path.join(root, d))
-            self.assertEqual(st.st_mode & 0o777, 0o700, d)
+            self.assertEqual(st.st_mode & 0o7777, mode, d)
             self.assertEqual(st.st_uid, uid, d)
+            if group is not None:
+                self.assertEqual(st.st_gid, group, d)
 
 
 class Notify(unittest.TestCase):
@@ -131,7 +137,8 @@ class Notify(unittest.TestCase):
 
 
 class SocketActivation(unittest.TestCase):
-    def test_serves_on_the_passed_listener(self):
+    def start_activated(self, fd_name=None):
+        """Start the daemon with one listening socket as fd 3, as systemd would; returns (daemon, port)."""
         listener = harness.listening_socket(self)
         port = listener.getsockname()[1]
         d = Daemon(listen="127.0.0.1:1")  # ignored under socket activation (port 1 would fail)
@@ -147,6 +154,9 @@ class SocketActivation(unittest.TestCase):
 
         env = dict(os.environ, LISTEN_FDS="1")
         env.pop("LISTEN_PID", None)
+        env.pop("LISTEN_FDNAMES", None)
+        if fd_name:
+            env["LISTEN_FDNAMES"] = fd_name  # the socket unit's FileDescriptorName=
         # LISTEN_PID must name the daemon itself: the shell sets its own PID, then execs.
         d.proc = subprocess.Popen(["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$0" serve -c "$1"', BIN, d.config],
                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, pass_fds=(3,),
@@ -157,9 +167,24 @@ class SocketActivation(unittest.TestCase):
         self.assertIn("socket activation: 1 listener(s) from systemd", d.log())
         listener.close()  # the daemon has its own copy now
         d.port = port
+        return d, port
+
+    def test_serves_on_the_passed_listener(self):
+        d, port = self.start_activated()
         c = Client(port)
         self.assertEqual(c.reply()[0], "220")
         self.assertEqual(c.cmd("EHLO t.example")[0], "250")
+        self.assertEqual(c.cmd("QUIT")[0], "221")
+        c.close()
+        self.assertEqual(d.stop(), 0)
+
+    def test_a_socket_named_submission_is_a_submission_listener(self):
+        d, port = self.start_activated("submission")
+        self.assertIn(f"listening on 127.0.0.1:{port} (submission)", d.log())
+        c = Client(port)
+        self.assertEqual(c.reply()[0], "220")
+        self.assertEqual(c.cmd("EHLO t.example")[0], "250")
+        self.assertEqual(c.cmd("MAIL FROM:<a@localhost>")[0], "530")  # AUTH first
         self.assertEqual(c.cmd("QUIT")[0], "221")
         c.close()
         self.assertEqual(d.stop(), 0)
