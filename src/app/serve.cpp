@@ -342,7 +342,7 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
         log::info("metrics: listening on {}:{} (/metrics /healthz /readyz)", where.address().to_string(), where.port());
     }
 
-    live_config live{s, table, remote};
+    live_config live{s, table, remote, server};
     asio::signal_set hup(io, SIGHUP);
     watch_reload(hup, load, live);
 

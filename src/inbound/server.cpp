@@ -96,7 +96,7 @@ void server::accept(tcp::socket socket, listener_kind kind)
     entry->stopping = stopping_;
     ++per_ip_[ip];
     session_deps deps{config_, policy_, queue_, kind, tls_};
-    if (users_) deps.auth = auth_deps{users_.get(), &*limiter_, crypt_pool_};
+    if (users_) deps.auth = auth_deps{users_, &*limiter_, crypt_pool_};
     deps.relay_permitted = mynetworks_.contains(ip);
     auto id = next_session_id();
     asio::co_spawn(ex_, run_session(std::move(socket), deps, *entry, id, std::move(refusal)),

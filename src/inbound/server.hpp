@@ -48,6 +48,9 @@ public:
         crypt_pool_ = std::move(pool);
         limiter_.emplace(limit, window);
     }
+    // set_auth_users - a new users file (SIGHUP) for new sessions; needs set_auth() first.
+    void set_auth_users(std::shared_ptr<const auth_table> users) { users_ = std::move(users); }
+    bool auth_enabled() const noexcept { return users_ != nullptr; }
     // set_mynetworks - clients in these networks may relay (Postfix permit_mynetworks).
     void set_mynetworks(network_list networks) { mynetworks_ = std::move(networks); }
     // adopt - serve on an already listening socket (socket activation); takes ownership.

@@ -40,7 +40,8 @@ enum class listener_kind { smtp, smtps, submission };
 
 // SMTP AUTH as the server set it up; users null: AUTH is not offered.
 struct auth_deps {
-    const auth_table* users = nullptr;
+    // Shared, so a SIGHUP can swap the server's table while sessions finish with theirs.
+    std::shared_ptr<const auth_table> users;
     auth_limiter* limiter = nullptr;          // shared by all sessions: failures per client address
     boost::asio::any_io_executor crypt_pool{};  // crypt_r() runs here, off the event loop
 };

@@ -65,6 +65,8 @@ public:
     void stop();
     // set_routes - replace the transport table (SIGHUP); batches already routed keep their hosts.
     void set_routes(transport_table routes) { s_.routes = std::move(routes); }
+    // set_tls_policies - replace the TLS policy table (SIGHUP); connections in use keep theirs.
+    void set_tls_policies(tls_policy_table policies) { s_.tls_policies = std::move(policies); }
 
     std::size_t active() const noexcept { return limiter_->active(); }
     std::size_t idle_connections() const noexcept;

@@ -9,6 +9,7 @@ does receive what is allowed to relay (mynetworks, authenticated clients).
 import ctypes
 import os
 import shutil
+import signal
 import smtplib
 import ssl
 import subprocess
@@ -216,6 +217,50 @@ class CheckConfig(unittest.TestCase):
         ok = subprocess.run([harness.BIN, "check-config", "--mynetworks", "127.0.0.0/8", "[::1]/128"],
                             capture_output=True, text=True, timeout=30)
         self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+
+
+class AuthUsersReload(unittest.TestCase):
+    """SIGHUP re-reads auth_users_file: new sessions see the new users; a broken file is refused."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="postrider-authreload-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.cert, self.key = make_certificate(self.tmp, san=SAN)
+        self.users = os.path.join(self.tmp, "users")
+        self.write_users(f"carol:{crypt_hash('carol-pw', '$6$')}\n")
+        self.d = Daemon(tls_cert_file=self.cert, tls_key_file=self.key, auth_users_file=self.users,
+                        auth_failure_delay="0s")
+        self.d.start()
+
+    def tearDown(self):
+        self.assertEqual(self.d.stop(), 0, self.d.log())
+
+    def write_users(self, text):
+        with open(self.users + ".new", "w") as f:
+            f.write(text)
+        os.replace(self.users + ".new", self.users)
+
+    def auth(self, user, password):
+        r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(self.d.port), "--helo", "client.example",
+                            "--timeout", "10", "--tls", "--auth", "PLAIN", "--auth-user", user, "--auth-password",
+                            password, "--quit-after", "AUTH"], capture_output=True, text=True, timeout=60)
+        return "235 2.7.0" in r.stdout
+
+    def reload(self, expect):
+        before = self.d.log().count(expect)
+        self.d.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: self.d.log().count(expect) > before, what=expect)
+
+    def test_sighup_swaps_the_users_and_keeps_them_on_a_broken_file(self):
+        self.assertTrue(self.auth("carol", "carol-pw"))
+        self.assertFalse(self.auth("dave", "dave-pw"))
+        self.write_users(f"dave:{crypt_hash('dave-pw', '$y$')}\n")
+        self.reload("reload: configuration reloaded")
+        self.assertTrue(self.auth("dave", "dave-pw"))
+        self.assertFalse(self.auth("carol", "carol-pw"))
+        self.write_users("dave:not-a-crypt-hash\n")
+        self.reload("reload refused, old configuration kept")
+        self.assertTrue(self.auth("dave", "dave-pw"))
 
 
 if __name__ == "__main__":
