@@ -16,9 +16,11 @@ namespace {
 // load_table - the mailbox table the settings name (or the default mapping); errors appended.
 std::optional<local::mailbox_table> load_table(const config::settings& s, std::vector<std::string>& errors)
 {
-    if (s.mailbox_table.empty()) return local::mailbox_table::defaults(s.local_domains);
     try {
-        return local::load_mailbox_table(s.mailbox_table, s.local_domains);
+        auto t = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
+                                         : local::load_mailbox_table(s.mailbox_table, s.local_domains);
+        t.set_recipient_delimiter(s.recipient_delimiter);
+        return t;
     } catch (const std::exception& e) {
         errors.push_back(e.what());  // "FILE:LINE: ..." per bad line
         return std::nullopt;
@@ -31,6 +33,7 @@ config::settings with_live_parts(config::settings s, const config::settings& fro
     s.log_level = from.log_level;
     s.local_domains = from.local_domains;
     s.mailbox_table = from.mailbox_table;
+    s.recipient_delimiter = from.recipient_delimiter;
     s.transport_table = from.transport_table;
     return s;
 }
@@ -62,7 +65,7 @@ bool reload(const std::function<loaded_options()>& load, live_config& live)
               core::logfmt_value(live.current.mailbox_table), core::logfmt_value(live.current.transport_table));
     if (restart_needed)
         log::warn("reload: other changed settings take effect only after a restart "
-                  "(live: log_level, local_domains, mailbox_table, transport_table)");
+                  "(live: log_level, local_domains, mailbox_table, recipient_delimiter, transport_table)");
     log::set_level(live.current.log_level);  // last: the lines above still show at the old level
     return true;
 }
