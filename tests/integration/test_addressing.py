@@ -5,11 +5,13 @@ One daemon on loopback; remote mail goes to a scripted MX behind relayhost.
 Bounces go to a local sender, so they can be read from its maildir.
 """
 import os
+import re
 import shutil
 import smtplib
+import time
 import unittest
 
-from harness import Daemon, wait_until
+from harness import Daemon, free_port, wait_until
 from scripted_mx import ScriptedMX
 
 
@@ -98,6 +100,36 @@ class Addressing(unittest.TestCase):
             s.rset()
         self.assertEqual(sorted(os.listdir(self.d.dir)), before)
         self.assertFalse(os.path.exists(os.path.join(self.d.dir, "x")))
+
+
+class TwoServersLoop(unittest.TestCase):
+    """a.test routes loop.test to b.test's server and back: the hop limit ends it with one bounce."""
+
+    def test_mail_forwarded_back_and_forth_bounces_once(self):
+        pa, pb = free_port(), free_port()
+        a = Daemon(listen=f"127.0.0.1:{pa}", local_domains="a.test", mynetworks="127.0.0.0/8",
+                   hostname="a.test", dns_servers="127.0.0.1:9")
+        b = Daemon(listen=f"127.0.0.1:{pb}", local_domains="b.test", mynetworks="127.0.0.0/8",
+                   hostname="b.test", dns_servers="127.0.0.1:9")
+        for d, peer in ((a, pb), (b, pa)):
+            table = os.path.join(d.dir, "transport")
+            with open(table, "w") as f:
+                f.write(f"loop.test [127.0.0.1]:{peer}\n")
+                f.write(f"a.test [127.0.0.1]:{pa}\n" if d is b else "")
+            d.settings["transport_table"] = table
+        with a, b:
+            with smtplib.SMTP("127.0.0.1", pa, timeout=10) as s:
+                s.sendmail("origin@a.test", ["nobody@loop.test"], b"Subject: marker-ping-pong\r\n\r\nbody\r\n")
+            [bounce] = wait_until(lambda: [m for m in a.read_delivered("origin", "a.test") if b"marker-ping-pong" in m],
+                                  timeout=60, what="the loop bounce at the origin")
+            self.assertIn(b"Status: 5.4.6", bounce)
+            self.assertIn(b"too many hops (101 Received headers, limit 100)", bounce)
+            # 100 hops between the two: each server handed the message on 50 times.
+            hops = lambda d: len(re.findall(r"to=<nobody@loop\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=sent", d.log()))
+            self.assertEqual(hops(a) + hops(b), 100, a.log()[-2000:])
+            time.sleep(1)  # a second bounce (or a bounce of the bounce) would have arrived by now
+            self.assertEqual(len([m for m in a.read_delivered("origin", "a.test") if b"marker-ping-pong" in m]), 1)
+            self.assertEqual(len(a.delivered("origin", "a.test")), 1)
 
 
 if __name__ == "__main__":
