@@ -18,9 +18,11 @@ namespace {
 // load_table - the mailbox table the settings name (or the default mapping); errors appended.
 std::optional<local::mailbox_table> load_table(const config::settings& s, std::vector<std::string>& errors)
 {
-    if (s.mailbox_table.empty()) return local::mailbox_table::defaults(s.local_domains);
     try {
-        return local::load_mailbox_table(s.mailbox_table, s.local_domains);
+        auto t = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
+                                         : local::load_mailbox_table(s.mailbox_table, s.local_domains);
+        t.set_recipient_delimiter(s.recipient_delimiter);
+        return t;
     } catch (const std::exception& e) {
         errors.push_back(e.what());  // "FILE:LINE: ..." per bad line
         return std::nullopt;
@@ -33,6 +35,7 @@ config::settings with_live_parts(config::settings s, const config::settings& fro
     s.log_level = from.log_level;
     s.local_domains = from.local_domains;
     s.mailbox_table = from.mailbox_table;
+    s.recipient_delimiter = from.recipient_delimiter;
     s.transport_table = from.transport_table;
     s.tls_policy_table = from.tls_policy_table;
     s.auth_users_file = from.auth_users_file;
@@ -90,7 +93,7 @@ bool reload(const std::function<loaded_options()>& load, live_config& live)
               core::logfmt_value(live.current.tls_policy_table), core::logfmt_value(live.current.auth_users_file));
     if (restart_needed)
         log::warn("reload: other changed settings take effect only after a restart "
-                  "(live: log_level, local_domains, mailbox_table, transport_table, tls_policy_table, auth_users_file)");
+                  "(live: log_level, local_domains, mailbox_table, recipient_delimiter, transport_table, tls_policy_table, auth_users_file)");
     log::set_level(live.current.log_level);  // last: the lines above still show at the old level
     return true;
 }

@@ -2,7 +2,7 @@
 //
 // Owns: the all-or-nothing rule: a new configuration (settings and every table) is
 //       checked completely before anything is swapped; one bad line keeps the old one.
-// Live: log_level, local_domains + mailbox_table, transport_table, tls_policy_table,
+// Live: log_level, local_domains + mailbox_table + recipient_delimiter, transport_table, tls_policy_table,
 //       auth_users_file (when AUTH was on at start). Anything else that changed is
 //       reported as waiting for a restart (listeners, queue, limits...).
 //       (The TLS certificate is re-read by its own SIGHUP watcher in serve.cpp.)

@@ -79,6 +79,7 @@ queue::settings queue_settings_from(const config::settings& s, const std::string
     q.backoff_cap = s.retry_max;
     q.delay_warning = s.delay_warning_time;
     q.double_bounce_recipient = s.double_bounce_recipient;
+    q.max_received = s.max_received_headers;
     return q;
 }
 
@@ -231,6 +232,7 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     // Swapped in place by SIGHUP (app/reload.cpp); everyone holds a reference.
     auto table = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
                                                : local::load_mailbox_table(s.mailbox_table, s.local_domains);
+    table.set_recipient_delimiter(s.recipient_delimiter);
     // The resolver and the pool outlive the manager that calls them (declared first).
     dns::resolver resolver(io.get_executor(), resolver_settings_from(s));
     outbound::pool remote(io.get_executor(), resolver, pool_settings_from(s, hostname));

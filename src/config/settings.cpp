@@ -117,6 +117,8 @@ std::vector<std::string> validate(const settings& s)
     if (s.delay_warning_time.count() < 0) errors.push_back("delay_warning_time: must not be negative");
     if (!s.double_bounce_recipient.empty() && !valid_address(s.double_bounce_recipient))
         errors.push_back("double_bounce_recipient: must be empty or an address local@domain");
+    if (s.recipient_delimiter.find_first_not_of("+-=_") != std::string::npos)
+        errors.push_back("recipient_delimiter: only the characters \"+-=_\" may start an extension");
     if (!core::valid_verp_delimiters(s.verp_delimiters))
         errors.push_back("verp_delimiters: must be two characters from \"-=+\"");
     for (char c : s.postdrop_group)

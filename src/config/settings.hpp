@@ -53,6 +53,8 @@ struct settings {
     std::vector<std::string> local_domains{"localhost"};
     std::string mailbox_table;  // empty: every safe local part at a local domain
     std::string mail_root = "var/mail";
+    std::size_t max_received_headers = 100;  // more Received: fields bounce 5.4.6 (qmail's hop limit); 0 = no limit
+    std::string recipient_delimiter = "+";   // user+ext: each character separates an extension; empty = none
 
     // Queue
     std::string queue_dir = "var/queue";

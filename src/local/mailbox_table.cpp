@@ -65,6 +65,22 @@ std::string lower(std::string_view s)
     return out;
 }
 
+std::vector<std::string> extension_candidates(std::string_view local_part, std::string_view delimiters)
+{
+    std::vector<std::string> out{std::string(local_part)};
+    // Bounded: a local part longer than RFC 5321 allows gets no fallbacks (it exists nowhere).
+    if (delimiters.empty() || local_part.size() > max_local_part) return out;
+    const std::size_t first = local_part.find_first_of(delimiters);
+    if (first == std::string_view::npos || first == 0) return out;
+    for (std::size_t pos = local_part.find_last_of(delimiters);; pos = local_part.find_last_of(delimiters, pos - 1)) {
+        std::string dflt = std::string(local_part.substr(0, pos + 1)) + "default";
+        if (dflt != out.front()) out.push_back(std::move(dflt));
+        if (pos == first) break;
+    }
+    out.emplace_back(local_part.substr(0, first));
+    return out;
+}
+
 bool safe_name(std::string_view s) noexcept
 {
     if (s.empty() || s.size() > max_local_part || s.front() == '.') return false;
@@ -141,12 +157,22 @@ std::optional<std::string> mailbox_table::lookup(std::string_view local_part,
     if (!domains_.count(d)) return std::nullopt;
     std::string l = lower(local_part);
     if (default_mapping_) {
+        // The whole local part must be safe, extension included, though only the user
+        // part names the directory: no address with '/', "..", NUL or controls exists.
         if (!safe_name(l) || !safe_domain(d)) return std::nullopt;
-        return d + "/" + l + "/Maildir";
+        std::string user = extension_candidates(l, delimiters_).back();
+        if (!safe_name(user)) return std::nullopt;
+        return d + "/" + user + "/Maildir";
     }
-    if (auto it = exact_.find(l + "@" + d); it != exact_.end()) return it->second;
+    for (const auto& c : extension_candidates(l, delimiters_))
+        if (auto it = exact_.find(c + "@" + d); it != exact_.end()) return it->second;
     if (auto it = catch_all_.find(d); it != catch_all_.end()) return it->second;
     return std::nullopt;
+}
+
+void mailbox_table::set_recipient_delimiter(std::string_view delimiters)
+{
+    delimiters_ = lower(delimiters);
 }
 
 bool mailbox_table::is_local_domain(std::string_view domain) const

@@ -16,7 +16,10 @@
 //   never "." or "..", never absolute. Every domain named is a local domain.
 // Default (no table file): every local part at a local domain that is a safe
 //   name ([a-z0-9._+-], no leading dot, at most 64 octets; compared lower-cased)
-//   maps to "<domain>/<localpart>/Maildir".
+//   maps to "<domain>/<localpart>/Maildir", where localpart is cut at the first
+//   recipient delimiter (user+ext goes to user's maildir).
+// Extensions (table mode): the candidates of extension_candidates() are looked up
+//   in order, then the domain's catch-all (docs/addressing.md).
 #pragma once
 
 #include <cstddef>
@@ -46,10 +49,14 @@ public:
     std::optional<std::string> lookup(std::string_view local_part, std::string_view domain) const;
     // is_local_domain - whether mail for this domain is delivered here.
     bool is_local_domain(std::string_view domain) const;
+    // set_recipient_delimiter - characters that start an address extension (user+ext);
+    //                           empty: none. See extension_candidates().
+    void set_recipient_delimiter(std::string_view delimiters);
 
 private:
     friend table_parse_result parse_mailbox_table(std::string_view, const std::vector<std::string>&);
     bool default_mapping_ = false;
+    std::string delimiters_;                          // recipient_delimiter characters
     std::set<std::string> domains_;                   // lower-case
     std::map<std::string, std::string> exact_;        // "user@domain" -> path
     std::map<std::string, std::string> catch_all_;    // "domain" -> path
@@ -65,6 +72,13 @@ struct table_parse_result {
 //                       be listed explicitly (no default mapping in table mode).
 table_parse_result parse_mailbox_table(std::string_view text,
                                        const std::vector<std::string>& local_domains = {});
+
+// extension_candidates - PURE: the local parts lookup() tries for local_part, best first
+//   (qmail's -default fallbacks, then Postfix's bare user). With delimiter '-',
+//   "user-a-b" gives "user-a-b", "user-a-default", "user-default", "user".
+//   The delimiter found at each split is the one kept in "-default" names. A local part
+//   without a delimiter, or starting with one, gives only itself. At most 65 entries.
+std::vector<std::string> extension_candidates(std::string_view local_part, std::string_view delimiters);
 
 // safe_name - [a-z0-9._+-], 1..64 octets, no leading dot, no ".." (input already lower-cased).
 bool safe_name(std::string_view s) noexcept;

@@ -4,6 +4,7 @@
 #include "core/escape.hpp"
 #include "core/log_format.hpp"
 #include "core/verp.hpp"
+#include "local/header_scan.hpp"
 #include "local/maildir.hpp"
 #include "log/log.hpp"
 #include "queue/bounce.hpp"
@@ -360,21 +361,30 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
                               s_.flush == flush_mode::per_file);
     store& st = *store_;
     bool found = false;
+    std::optional<std::string> loop;  // set (in the worker) when the message must bounce as a loop
+    const std::size_t max_received = s_.max_received;
     std::vector<disk_worker::phase> phases;
-    phases.push_back([&st, &id, &d, &sender, &address, &maildir, &tag, &found, look_first] {
+    phases.push_back([&st, &id, &d, &sender, &address, &maildir, &tag, &found, &loop, look_first, max_received] {
         if (look_first) {
             if (auto ec = local::find_delivery(maildir, tag, found)) return ec;
             if (found) return std::error_code{};
         }
         std::string content;
         if (auto ec = st.read_message(id, content)) return ec;
+        // The header scan sits here because the bytes are in memory here: no second read.
+        loop = local::loop_reason(local::scan_headers(content, address), max_received);
+        if (loop) return std::error_code{};
         local::to_lf_in_place(content);  // one copy of the message in memory, however large
         return d.stage(local::delivery_prefix(sender, address), content);
     });
-    phases.push_back([&d, &found] { return found ? std::error_code{} : d.publish(); });
-    auto ec = co_await run(*delivery_worker_, std::move(phases), [&d, &found] { if (!found) d.discard(); }, true);
+    phases.push_back([&d, &found, &loop] { return found || loop ? std::error_code{} : d.publish(); });
+    auto ec = co_await run(*delivery_worker_, std::move(phases), [&d, &found, &loop] { if (!found && !loop) d.discard(); }, true);
     r.relay = "local";
-    if (!ec && found) {
+    if (!ec && loop) {
+        r.kind = outcome_kind::failed;
+        r.status = "5.4.6";
+        r.reason = std::move(*loop);
+    } else if (!ec && found) {
         // Its data was flushed before its rename; this job's own flushes (or, per_file, the
         // earlier fsyncs) cover the rename before the record below.
         r.kind = outcome_kind::delivered;
@@ -676,7 +686,8 @@ void manager::start_remote(const std::string& id, std::size_t rcpt)
     spawn(attempt_remote(id, std::move(batch)), id);
 }
 
-boost::asio::awaitable<std::optional<std::string>> manager::read_content(std::string id)
+boost::asio::awaitable<std::optional<std::string>> manager::read_content(std::string id,
+                                                                         std::shared_ptr<std::optional<std::string>> loop)
 {
     std::string content;
     store& st = *store_;
@@ -686,12 +697,17 @@ boost::asio::awaitable<std::optional<std::string>> manager::read_content(std::st
         log::warn("{}: cannot read message for remote delivery error=\"{}\"", id, core::escape(ec.message()));
         co_return std::nullopt;
     }
+    // Only the hop count here: Delivered-To names local recipients, and relaying a
+    // message that was delivered here once is forwarding, not a loop.
+    *loop = local::loop_reason(local::scan_headers(content, {}), s_.max_received);
+    if (*loop) co_return std::nullopt;
     co_return content;
 }
 
 boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector<std::size_t> rcpts)
 {
     remote_batch b;
+    auto loop = std::make_shared<std::optional<std::string>>();  // outlives the batch: load may run late
     {
         const auto& m = messages_.at(id);
         b.queue_id = id;
@@ -710,14 +726,19 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
         b.smtputf8 = m.env.smtputf8;
         b.ret_full = m.env.ret_full;
         b.envid = m.env.envid;
-        b.load = [this, id] { return read_content(id); };  // not a coroutine lambda: no dangling captures
+        b.load = [this, id, loop] { return read_content(id, loop); };  // not a coroutine lambda: no dangling captures
     }
     const auto started = to_us(system_clock::now());
     std::vector<remote_outcome> out = co_await s_.remote->deliver(std::move(b));
     const auto finished = system_clock::now();
     for (std::size_t k = 0; k < rcpts.size(); ++k) {
         attempt_result r;  // filled field by field (g++ 12 coroutine brace-init bug, see outbound/pool.cpp)
-        if (k < out.size()) {
+        if (*loop) {  // too many hops: the transport saw a load failure, the sender gets 5.4.6
+            r.kind = outcome_kind::failed;
+            r.status = "5.4.6";
+            r.reason = **loop;
+            r.relay = "none";
+        } else if (k < out.size()) {
             r.kind = out[k].kind;
             r.status = std::move(out[k].status);
             r.reason = std::move(out[k].reason);

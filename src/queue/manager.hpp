@@ -59,6 +59,7 @@ struct settings {
     std::chrono::seconds backoff_cap{3600};            // ... up to this
     std::chrono::seconds delay_warning{4 * 3600};      // RFC 3461 DELAY notice after this long deferred; 0 = never
     std::string double_bounce_recipient;               // undeliverable bounces go here; empty = log and drop
+    std::size_t max_received = 100;                    // more Received: fields bounce 5.4.6; 0 = no limit
     flush_mode flush = flush_mode::group;
     local::fs_ops* fs = nullptr;  // syscall seam for tests; nullptr = real POSIX calls
     // Observers for metrics (empty: none); called on the manager's strand.
@@ -205,8 +206,10 @@ private:
     void start_remote(const std::string& id, std::size_t rcpt);
     // attempt_remote - hand one batch to the remote transport, then journal each outcome (strand).
     boost::asio::awaitable<void> attempt_remote(std::string id, std::vector<std::size_t> rcpts);
-    // read_content - the message bytes for the remote transport (nullopt on a disk error).
-    boost::asio::awaitable<std::optional<std::string>> read_content(std::string id);
+    // read_content - the message bytes for the remote transport (nullopt on a disk error, or
+    //                when the header scan finds too many hops: *loop then says why).
+    boost::asio::awaitable<std::optional<std::string>> read_content(std::string id,
+                                                                    std::shared_ptr<std::optional<std::string>> loop);
     // maybe_finish - when no recipient is pending or in flight, finish the message (strand).
     void maybe_finish(const std::string& id);
     // finish - bounce failed recipients (if any and allowed), then remove the message (strand).

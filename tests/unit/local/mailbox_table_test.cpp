@@ -106,3 +106,70 @@ TEST_CASE("load_mailbox_table reports file:line errors, reads good files", "[mai
                       Catch::Contains("bad:1: bad maildir path"));
     CHECK_THROWS_WITH(load_mailbox_table(d.path() / "missing", {}), Catch::Contains("cannot read"));
 }
+
+TEST_CASE("extension_candidates: qmail -default fallbacks, then the bare user", "[mailbox_table][extension]")
+{
+    using v = std::vector<std::string>;
+    CHECK(extension_candidates("user-a-b", "-") == v{"user-a-b", "user-a-default", "user-default", "user"});
+    CHECK(extension_candidates("user+ext", "+") == v{"user+ext", "user+default", "user"});
+    CHECK(extension_candidates("user+a-b", "+-") == v{"user+a-b", "user+a-default", "user+default", "user"});
+    CHECK(extension_candidates("user-ext", "+") == v{"user-ext"});  // '-' is no delimiter here
+    CHECK(extension_candidates("user+ext", "") == v{"user+ext"});
+    CHECK(extension_candidates("+ext", "+") == v{"+ext"});           // no user part
+    CHECK(extension_candidates("user+", "+") == v{"user+", "user+default", "user"});
+    CHECK(extension_candidates("user+default", "+") == v{"user+default", "user"});
+    CHECK(extension_candidates(std::string(65, 'a') + "+x", "+").size() == 1);  // too long: no fallbacks
+}
+
+TEST_CASE("table lookups fall back from user+ext to -default entries, the user, the catch-all",
+          "[mailbox_table][extension]")
+{
+    auto r = parse_mailbox_table("alice@example.org          example.org/alice/Maildir\n"
+                                 "alice-lists@example.org    example.org/alice/lists\n"
+                                 "bob-default@example.org    example.org/bob/extensions\n"
+                                 "bob@example.org            example.org/bob/Maildir\n"
+                                 "@example.net               example.net/catchall/Maildir\n");
+    REQUIRE(r.errors.empty());
+    auto t = r.table;
+    t.set_recipient_delimiter("+-");
+    struct row { const char* local; const char* domain; std::optional<std::string> want; };
+    auto c = GENERATE(values<row>({
+        {"alice", "example.org", "example.org/alice/Maildir"},
+        {"alice+news", "example.org", "example.org/alice/Maildir"},
+        {"alice-lists", "example.org", "example.org/alice/lists"},      // exact entry wins
+        {"alice-lists-x", "example.org", "example.org/alice/Maildir"},  // no alice-lists-default
+        {"bob", "example.org", "example.org/bob/Maildir"},
+        {"bob+x", "example.org", "example.org/bob/Maildir"},            // bob-default serves the - delimiter only
+        {"bob-x", "example.org", "example.org/bob/extensions"},
+        {"Bob-X-Y", "example.org", "example.org/bob/extensions"},
+        {"carol+x", "example.org", std::nullopt},
+        {"+alice", "example.org", std::nullopt},
+        {"anyone+x", "example.net", "example.net/catchall/Maildir"},
+    }));
+    INFO(c.local);
+    CHECK(t.lookup(c.local, c.domain) == c.want);
+}
+
+TEST_CASE("default mapping: user+ext goes to user's maildir; address text never escapes", "[mailbox_table][extension]")
+{
+    auto t = mailbox_table::defaults({"localhost"});
+    t.set_recipient_delimiter("+");
+    struct row { std::string local; std::optional<std::string> want; };
+    auto c = GENERATE(values<row>({
+        {"alice+news", "localhost/alice/Maildir"},
+        {"alice+a+b", "localhost/alice/Maildir"},
+        {"alice-x", "localhost/alice-x/Maildir"},
+        {"+news", "localhost/+news/Maildir"},  // no user part: the whole (safe) name
+        {"../etc+x", std::nullopt},
+        {"a/b+c", std::nullopt},
+        {"alice+../../x", std::nullopt},
+        {"alice+a/b", std::nullopt},
+        {std::string("alice+\0x", 8), std::nullopt},
+        {"alice+\x01", std::nullopt},
+        {"alice+\n", std::nullopt},
+        {".alice+x", std::nullopt},
+        {"..+x", std::nullopt},
+    }));
+    INFO(c.local);
+    CHECK(t.lookup(c.local, "localhost") == c.want);
+}
