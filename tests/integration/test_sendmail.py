@@ -293,6 +293,8 @@ class Requeue(unittest.TestCase):
         [got] = e.d.read_delivered_wait("rq1", 1)
         self.assertIn(b"Subject: requeue", got)
         self.assertIn(f"{qid}: to=<rq1@localhost>, requeued by admin request", e.d.log())
+        # The maildir copy appears before the journal record and the removal: wait for those.
+        wait_until(lambda: qid not in e.queue("list", "--json").stdout, what="the delivered message to leave the queue")
         r = e.queue("requeue", qid)
         self.assertNotEqual(r.returncode, 0)  # delivered and removed: "not in the queue"
         self.assertIn("not in the queue", r.stderr)
