@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <utility>
 
 namespace postrider::local {
@@ -79,10 +80,23 @@ std::string to_lf(std::string_view content)
 
 void to_lf_in_place(std::string& content)
 {
-    std::size_t w = 0;
-    for (std::size_t i = 0; i < content.size(); ++i) {
-        if (content[i] == '\r' && i + 1 < content.size() && content[i + 1] == '\n') continue;
-        content[w++] = content[i];
+    // Moves the runs between CRLFs (memchr finds each CR) instead of testing every octet.
+    const std::size_t size = content.size();
+    char* const data = content.data();
+    std::size_t w = 0, i = 0;
+    while (i < size) {
+        const void* cr = std::memchr(data + i, '\r', size - i);
+        const std::size_t end = cr ? static_cast<std::size_t>(static_cast<const char*>(cr) - data) : size;
+        if (w != i) std::memmove(data + w, data + i, end - i);
+        w += end - i;
+        i = end;
+        if (i == size) break;
+        if (i + 1 < size && data[i + 1] == '\n') {
+            ++i;  // drop the CR of a CRLF
+        } else {
+            data[w++] = '\r';  // a lone CR stays
+            ++i;
+        }
     }
     content.resize(w);
 }

@@ -10,14 +10,17 @@ namespace {
 constexpr std::uint32_t magic = 0x31515250;  // "PRQ1" little-endian
 constexpr std::size_t frame_overhead = 1 + 4 + 4;
 
-// crc_table - the reflected 0xEDB88320 table, built at compile time.
-constexpr std::array<std::uint32_t, 256> crc_table = [] {
-    std::array<std::uint32_t, 256> t{};
+// crc_tables - the reflected 0xEDB88320 table and its seven slicing-by-8 extensions
+//              (table k: the CRC of a byte followed by k zero bytes), built at compile time.
+constexpr std::array<std::array<std::uint32_t, 256>, 8> crc_tables = [] {
+    std::array<std::array<std::uint32_t, 256>, 8> t{};
     for (std::uint32_t i = 0; i < 256; ++i) {
         std::uint32_t c = i;
         for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        t[i] = c;
+        t[0][i] = c;
     }
+    for (std::size_t k = 1; k < 8; ++k)
+        for (std::size_t i = 0; i < 256; ++i) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
     return t;
 }();
 
@@ -147,8 +150,21 @@ bool decode_outcome_payload(std::string_view p, outcome& o)
 
 std::uint32_t crc32(std::string_view data, std::uint32_t crc) noexcept
 {
+    // Slicing-by-8: eight octets per step instead of one (a 4 KiB message's CRC was a
+    // tenth of the daemon's user-space instructions per message in bench S1).
+    const auto& t = crc_tables;
+    auto p = reinterpret_cast<const unsigned char*>(data.data());
+    std::size_t n = data.size();
     crc = ~crc;
-    for (unsigned char b : data) crc = crc_table[(crc ^ b) & 0xff] ^ (crc >> 8);
+    auto le32 = [](const unsigned char* q) {
+        return std::uint32_t{q[0]} | std::uint32_t{q[1]} << 8 | std::uint32_t{q[2]} << 16 | std::uint32_t{q[3]} << 24;
+    };
+    for (; n >= 8; p += 8, n -= 8) {
+        const std::uint32_t lo = le32(p) ^ crc, hi = le32(p + 4);
+        crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
+              t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+    }
+    for (; n > 0; ++p, --n) crc = t[0][(crc ^ *p) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 

@@ -71,10 +71,16 @@ bool data_decoder::end_line(bool real_crlf, message_sink& sink)
 // copy_run - bulk-copy octets up to the next CR or LF (the common case).
 void data_decoder::copy_run(std::string_view& in, message_sink& sink)
 {
-    const auto n = std::min(in.find_first_of("\r\n"), in.size());
-    const auto run = in.substr(0, n);
-    nuls_ += static_cast<std::size_t>(std::count(run.begin(), run.end(), '\0'));
-    sink.append(run);
+    // One pass that stops at CR/LF and counts NULs: find_first_of("\r\n") calls memchr on
+    // the two-octet set once per octet, the largest user-space cost per message in bench S1.
+    std::size_t n = 0, nuls = 0;
+    for (; n < in.size(); ++n) {
+        const char c = in[n];
+        if (c == '\r' || c == '\n') break;
+        nuls += c == '\0';
+    }
+    nuls_ += nuls;
+    sink.append(in.substr(0, n));
     in.remove_prefix(n);
 }
 

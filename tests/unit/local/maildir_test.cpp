@@ -63,6 +63,10 @@ TEST_CASE("prefix lines cannot be split by CR/LF in addresses; CRLF becomes LF",
     std::string s = "x\r\ny\r\r\n";
     to_lf_in_place(s);
     CHECK(s == "x\ny\r\n");
+    CHECK(to_lf("\r") == "\r");
+    CHECK(to_lf("\r\r\r\n") == "\r\r\n");
+    CHECK(to_lf("no line end") == "no line end");
+    CHECK(to_lf("a\r\nb") == "a\nb");
 }
 
 TEST_CASE("stage + publish: a missing Maildir is created 0700, the file lands in new/", "[maildir]")

@@ -49,6 +49,27 @@ TEST_CASE("crc32 matches the standard check value", "[record]")
     CHECK(crc32("6789", crc32("12345")) == 0xCBF43926u);  // incremental
 }
 
+TEST_CASE("crc32 (sliced by 8) equals the bitwise definition at every length and split", "[record]")
+{
+    auto bitwise = [](std::string_view d) {
+        std::uint32_t c = ~0u;
+        for (unsigned char b : d) {
+            c ^= b;
+            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        }
+        return ~c;
+    };
+    std::string data;
+    for (int i = 0; i < 70; ++i) data += static_cast<char>((i * 131 + 7) & 0xff);  // all high bits too
+    for (std::size_t len = 0; len <= data.size(); ++len) {
+        const std::string_view d(data.data(), len);
+        INFO("length " << len);
+        CHECK(crc32(d) == bitwise(d));
+        const std::size_t cut = len / 3;
+        CHECK(crc32(d.substr(cut), crc32(d.substr(0, cut))) == bitwise(d));
+    }
+}
+
 TEST_CASE("decode(encode(x)) == x for envelope and journal", "[record]")
 {
     auto d = decode_env_file(sample_file());
