@@ -229,6 +229,15 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     const std::string hostname = s.hostname.empty() ? machine_hostname() : s.hostname;
 
     asio::io_context io(1);
+    // Signals are caught from here on, before any listener says it is ready: a SIGHUP or
+    // SIGTERM that arrives during start-up waits in its set for the handler installed below
+    // instead of killing the daemon with the default action. Every set for a signal is
+    // notified: cert_hup renews the certificate, hup reloads configuration and tables;
+    // tool_signals stops pickup and control, signals stops the rest.
+    asio::signal_set cert_hup(io, SIGHUP);
+    asio::signal_set hup(io, SIGHUP);
+    asio::signal_set tool_signals(io, SIGINT, SIGTERM);
+    asio::signal_set signals(io, SIGINT, SIGTERM);
     // Swapped in place by SIGHUP (app/reload.cpp); everyone holds a reference.
     auto table = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
                                                : local::load_mailbox_table(s.mailbox_table, s.local_domains);
@@ -311,11 +320,7 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     pickup.start();
     control::server control(io.get_executor(), s.queue_dir, queue);
     control.start();
-    // Every signal_set for a signal is notified: this one renews the certificate, the one
-    // below reloads configuration and tables.
-    asio::signal_set cert_hup(io, SIGHUP);
     watch_cert_reload(cert_hup, s, server);
-    asio::signal_set tool_signals(io, SIGINT, SIGTERM);  // every signal_set for a signal is notified
     tool_signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec) return;
         pickup.stop();
@@ -345,10 +350,8 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     }
 
     live_config live{s, table, remote, server};
-    asio::signal_set hup(io, SIGHUP);
     watch_reload(hup, load, live);
 
-    asio::signal_set signals(io, SIGINT, SIGTERM);
     asio::steady_timer poll(io);
     watch_signals(io, signals, poll, server, queue, remote, s.shutdown_grace);
     // Paths are the admin's but may hold blanks: logfmt-quoted so key=value parsing holds.
