@@ -12,10 +12,9 @@
 
 #include "app/options.hpp"
 #include "app/serve.hpp"
+#include "app/tables.hpp"
 #include "commands/commands.hpp"
-#include "local/mailbox_table_file.hpp"
 #include "outbound/secret_file.hpp"
-#include "outbound/table_file.hpp"
 #include "log/log.hpp"
 
 namespace postrider::app {
@@ -69,21 +68,12 @@ int cmd_serve(const std::vector<std::string>& args)
 int cmd_check_config(const std::vector<std::string>& args)
 {
     auto o = load_options(args);
-    if (o.errors.empty() && !o.settings.mailbox_table.empty()) {
-        try {
-            local::load_mailbox_table(o.settings.mailbox_table, o.settings.local_domains);
-        } catch (const std::exception& e) {
-            o.errors.push_back(e.what());
-        }
-    }
-    if (o.errors.empty() && !o.settings.transport_table.empty()) {
-        const auto port = static_cast<std::uint16_t>(o.settings.remote_smtp_port);
-        outbound::load_transport_table(o.settings.transport_table, port, o.errors);  // "FILE:LINE: ..." each
-    }
-    if (o.errors.empty() && !o.settings.tls_policy_table.empty()) {
-        auto t = outbound::load_tls_policy_table(o.settings.tls_policy_table, o.errors);  // "FILE:LINE: ..." each
-        if (t.any_verifies() && o.settings.remote_tls_ca_file.empty())
-            o.errors.push_back("tls_policy_table: verify/secure entries need remote_tls_ca_file");
+    if (o.errors.empty()) {
+        // The tables as serve and SIGHUP load them ("FILE:LINE: ..." each). Secrets and
+        // certificates are not opened (examples/mx-and-submission.conf names production paths).
+        auto tables_only = o.settings;
+        tables_only.auth_users_file.clear();
+        load_tables(tables_only, o.errors);
     }
     if (o.errors.empty() && !o.settings.relayhost_password_file.empty()) {
         std::string error;

@@ -16,16 +16,15 @@
 
 #include "app/reload.hpp"
 #include "app/systemd.hpp"
+#include "app/tables.hpp"
 #include "core/log_format.hpp"
 #include "dns/resolver.hpp"
 #include "control/server.hpp"
 #include "app/privileges.hpp"
-#include "inbound/auth_table.hpp"
 #include "inbound/cidr.hpp"
 #include "inbound/server.hpp"
 #include "inbound/table_policy.hpp"
 #include "local/mailbox_table.hpp"
-#include "local/mailbox_table_file.hpp"
 #include "log/log.hpp"
 #include "metrics/http.hpp"
 #include "metrics/registry.hpp"
@@ -34,7 +33,6 @@
 #include "pickup/service.hpp"
 #include "outbound/pool.hpp"
 #include "outbound/secret_file.hpp"
-#include "outbound/table_file.hpp"
 #include "queue/manager.hpp"
 
 namespace postrider::app {
@@ -91,7 +89,8 @@ dns::resolver_settings resolver_settings_from(const config::settings& s)
     return r;
 }
 
-outbound::pool_settings pool_settings_from(const config::settings& s, const std::string& hostname)
+// pool_settings_from - t gives up its transport and TLS policy tables.
+outbound::pool_settings pool_settings_from(const config::settings& s, const std::string& hostname, tables& t)
 {
     outbound::pool_settings p;
     p.client.helo_name = hostname;
@@ -114,22 +113,10 @@ outbound::pool_settings pool_settings_from(const config::settings& s, const std:
         if (!password) throw std::runtime_error("relayhost_password_file: " + error);
         p.relayhost_auth = outbound::sasl_credentials{s.relayhost_username, std::move(*password)};
     }
-    if (!s.transport_table.empty()) {
-        std::vector<std::string> errors;
-        p.routes = outbound::load_transport_table(s.transport_table, p.port, errors);
-        if (!errors.empty()) throw std::runtime_error(errors.front());
-        log::info("transport_table {}: {} routes", s.transport_table, p.routes.size());
-    }
+    p.routes = std::move(t.routes);
     p.tls_default = outbound::parse_tls_level(s.remote_tls_policy).value_or(outbound::tls_level::may);
     p.tls_ca_file = s.remote_tls_ca_file;
-    if (!s.tls_policy_table.empty()) {
-        std::vector<std::string> errors;
-        p.tls_policies = outbound::load_tls_policy_table(s.tls_policy_table, errors);
-        if (!errors.empty()) throw std::runtime_error(errors.front());
-        if (p.tls_policies.any_verifies() && p.tls_ca_file.empty())
-            throw std::runtime_error("tls_policy_table: verify/secure entries need remote_tls_ca_file");
-        log::info("tls_policy_table {}: {} entries", s.tls_policy_table, p.tls_policies.size());
-    }
+    p.tls_policies = std::move(t.tls_policies);
     return p;
 }
 
@@ -238,13 +225,18 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     asio::signal_set hup(io, SIGHUP);
     asio::signal_set tool_signals(io, SIGINT, SIGTERM);
     asio::signal_set signals(io, SIGINT, SIGTERM);
+    // The same loader as SIGHUP and check-config; here the first problem stops the start.
+    std::vector<std::string> errors;
+    auto loaded = load_tables(s, errors);
+    if (!loaded) throw std::runtime_error(errors.front());
+    if (!s.transport_table.empty()) log::info("transport_table {}: {} routes", s.transport_table, loaded->routes.size());
+    if (!s.tls_policy_table.empty())
+        log::info("tls_policy_table {}: {} entries", s.tls_policy_table, loaded->tls_policies.size());
     // Swapped in place by SIGHUP (app/reload.cpp); everyone holds a reference.
-    auto table = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
-                                               : local::load_mailbox_table(s.mailbox_table, s.local_domains);
-    table.set_recipient_delimiter(s.recipient_delimiter);
+    auto table = std::move(loaded->mailbox);
     // The resolver and the pool outlive the manager that calls them (declared first).
     dns::resolver resolver(io.get_executor(), resolver_settings_from(s));
-    outbound::pool remote(io.get_executor(), resolver, pool_settings_from(s, hostname));
+    outbound::pool remote(io.get_executor(), resolver, pool_settings_from(s, hostname, *loaded));
     auto qs = queue_settings_from(s, hostname);
     qs.remote = &remote;
     metrics::registry stats;  // before the queue: its observers write here
@@ -272,10 +264,10 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
                            {s.max_sessions, s.max_sessions_per_ip}, policy, queue);
     if (!s.tls_cert_file.empty()) server.set_tls(net::make_server_tls_context(s.tls_cert_file, s.tls_key_file));
     asio::thread_pool crypt_pool(1);  // password hashing, off the event loop (joined on return)
-    if (!s.auth_users_file.empty()) {
-        auto users = std::make_shared<const inbound::auth_table>(inbound::load_auth_table(s.auth_users_file));
-        log::info("auth_users_file {}: {} users", s.auth_users_file, users->size());
-        server.set_auth(std::move(users), crypt_pool.get_executor(), s.auth_failure_limit, s.auth_failure_window);
+    if (loaded->users) {
+        log::info("auth_users_file {}: {} users", s.auth_users_file, loaded->users->size());
+        server.set_auth(std::move(loaded->users), crypt_pool.get_executor(), s.auth_failure_limit,
+                        s.auth_failure_window);
     }
     std::string cidr_error;
     auto networks = inbound::network_list::parse(s.mynetworks, cidr_error);
