@@ -334,8 +334,10 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
             x.ready = !server.stopping();
             return x;
         };
-        bound("metrics_listen", s.metrics_listen,
-              [&] { http = std::make_unique<metrics::http_endpoint>(io.get_executor(), *ep, stats, sample); });
+        auto ready = [&server] { return !server.stopping(); };
+        bound("metrics_listen", s.metrics_listen, [&] {
+            http = std::make_unique<metrics::http_endpoint>(io.get_executor(), *ep, stats, sample, ready);
+        });
         http->start();
         auto where = http->local_endpoint();
         log::info("metrics: listening on {}:{} (/metrics /healthz /readyz)", where.address().to_string(), where.port());

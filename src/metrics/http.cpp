@@ -32,16 +32,18 @@ struct answer {
     std::string content_type, body;
 };
 
-// route - the response for one request target (no I/O).
-answer route(http::verb method, std::string_view target, const registry& r, const scrape_sample& s)
+// route - the response for one request target (no I/O). Only /metrics samples the daemon
+//         (a queue census); the probes stay cheap however large the queue is.
+answer route(http::verb method, std::string_view target, const registry& r, const http_endpoint::sampler& sample,
+             const http_endpoint::probe& ready)
 {
     if (method != http::verb::get && method != http::verb::head)
         return {http::status::method_not_allowed, "text/plain; charset=utf-8", "GET or HEAD only\n"};
     if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-    if (target == "/metrics") return {http::status::ok, "text/plain; version=0.0.4; charset=utf-8", r.render(s)};
+    if (target == "/metrics") return {http::status::ok, "text/plain; version=0.0.4; charset=utf-8", r.render(sample())};
     if (target == "/healthz") return {http::status::ok, "text/plain; charset=utf-8", "ok\n"};
     if (target == "/readyz")
-        return s.ready ? answer{http::status::ok, "text/plain; charset=utf-8", "ready\n"}
+        return ready() ? answer{http::status::ok, "text/plain; charset=utf-8", "ready\n"}
                        : answer{http::status::service_unavailable, "text/plain; charset=utf-8", "stopping\n"};
     return {http::status::not_found, "text/plain; charset=utf-8", "not found\n"};
 }
@@ -49,8 +51,8 @@ answer route(http::verb method, std::string_view target, const registry& r, cons
 }  // namespace
 
 struct http_endpoint::impl : std::enable_shared_from_this<impl> {
-    impl(asio::any_io_executor ex, const tcp::endpoint& where, const registry& r, sampler s)
-        : acceptor(ex, where), reg(r), sample(std::move(s))
+    impl(asio::any_io_executor ex, const tcp::endpoint& where, const registry& r, sampler s, probe p)
+        : acceptor(ex, where), reg(r), sample(std::move(s)), ready(std::move(p))
     {
     }
 
@@ -82,7 +84,7 @@ struct http_endpoint::impl : std::enable_shared_from_this<impl> {
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
         const auto& req = parser.get();
-        answer a = route(req.method(), std::string_view(req.target().data(), req.target().size()), reg, sample());
+        answer a = route(req.method(), std::string_view(req.target().data(), req.target().size()), reg, sample, ready);
         http::response<http::string_body> res{a.status, req.version()};
         res.set(http::field::server, "postrider");
         res.set(http::field::content_type, a.content_type);
@@ -102,11 +104,13 @@ struct http_endpoint::impl : std::enable_shared_from_this<impl> {
     tcp::acceptor acceptor;
     const registry& reg;
     sampler sample;
+    probe ready;
     std::size_t active = 0;
 };
 
-http_endpoint::http_endpoint(asio::any_io_executor ex, const tcp::endpoint& where, const registry& r, sampler sample)
-    : impl_(std::make_shared<impl>(std::move(ex), where, r, std::move(sample)))
+http_endpoint::http_endpoint(asio::any_io_executor ex, const tcp::endpoint& where, const registry& r, sampler sample,
+                             probe ready)
+    : impl_(std::make_shared<impl>(std::move(ex), where, r, std::move(sample), std::move(ready)))
 {
 }
 

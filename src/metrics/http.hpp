@@ -21,10 +21,11 @@ namespace postrider::metrics {
 
 class http_endpoint {
 public:
-    using sampler = std::function<scrape_sample()>;
+    using sampler = std::function<scrape_sample()>;  // /metrics only: may walk the whole queue
+    using probe = std::function<bool()>;             // /readyz: cheap, answers "accepting mail?"
     // http_endpoint - bind and listen; throws boost::system::system_error (start-up).
     http_endpoint(boost::asio::any_io_executor ex, const boost::asio::ip::tcp::endpoint& where, const registry& r,
-                  sampler sample);
+                  sampler sample, probe ready);
     ~http_endpoint();
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     // start - begin serving.
