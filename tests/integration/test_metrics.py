@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -59,6 +60,27 @@ def get(port, path):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def recv_all(s):
+    """Everything until the endpoint closes; a reset (it closed with our request unread) ends it too."""
+    data = b""
+    try:
+        while chunk := s.recv(4096):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+def ask(port, request):
+    """One raw request; the raw answer (b"" when the endpoint closed without one)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        try:
+            s.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            return b""
+        return recv_all(s)
 
 
 def send(d, rcpt):
@@ -138,6 +160,32 @@ class Metrics(unittest.TestCase):
                 pass
         self.assertNotIn(b"postrider_", data)
         self.assertEqual(get(self.port, "/healthz")[0], 200)
+
+    def test_request_over_the_size_cap_gets_no_answer(self):
+        # metrics/http.cpp: 8 KiB per request. The same request padded to just under the cap
+        # is served, padded past it is dropped unanswered, and the endpoint lives on.
+        def padded(total):
+            head = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Pad: "
+            return head + b"a" * (total - len(head) - 4) + b"\r\n\r\n"
+        self.assertTrue(ask(self.port, padded(8000)).startswith(b"HTTP/1.1 200"))
+        self.assertEqual(ask(self.port, padded(8300)), b"")
+        self.assertEqual(get(self.port, "/healthz")[0], 200)
+
+    def test_connection_cap_and_request_deadline(self):
+        # At most 8 connections at once; a ninth is closed unanswered. Each connection has
+        # 5 s for its request: silent ones are closed then, and the endpoint serves again.
+        idle = [socket.create_connection(("127.0.0.1", self.port), timeout=15) for _ in range(8)]
+        for s in idle:
+            self.addCleanup(s.close)
+        start = time.monotonic()
+        self.assertEqual(ask(self.port, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"), b"")
+        for s in idle:
+            self.assertEqual(recv_all(s), b"")  # closed by the deadline (socket.timeout otherwise)
+        elapsed = time.monotonic() - start
+        self.assertGreater(elapsed, 3.5)
+        self.assertLess(elapsed, 12)
+        self.assertEqual(get(self.port, "/healthz")[0], 200)
+
 
 
 if __name__ == "__main__":

@@ -46,6 +46,11 @@ TEST_CASE("logfmt_value quotes values that would break key=value parsing", "[log
     CHECK(logfmt_value("say \"hi\"\r\n") == "\"say \\\"hi\\\"\\r\\n\"");
     CHECK(logfmt_value("\xff") == "\"\\xff\"");
     CHECK(logfmt_value(std::string(300, 'x'), 8) == "\"xxxxxxxx...\"");
+    // At the cap: max octets stay bare, one more is quoted and cut to max octets + "...".
+    CHECK(logfmt_value(std::string(8, 'x'), 8) == "xxxxxxxx");
+    CHECK(logfmt_value(std::string(9, 'x'), 8) == "\"xxxxxxxx...\"");
+    // The cap counts escaped octets: no escape sequence is split, the value stays one token.
+    CHECK(logfmt_value(std::string(5, '"'), 8) == "\"\\\"\\\"\\\"\\\"...\"");
 }
 
 TEST_CASE("cap_line bounds a line without splitting a UTF-8 sequence", "[log_format]")
