@@ -14,6 +14,8 @@
 #include <chrono>
 #include <string>
 
+#include "net/listener.hpp"
+
 namespace postrider::metrics {
 
 namespace asio = boost::asio;
@@ -52,25 +54,18 @@ answer route(http::verb method, std::string_view target, const registry& r, cons
 
 struct http_endpoint::impl : std::enable_shared_from_this<impl> {
     impl(asio::any_io_executor ex, const tcp::endpoint& where, const registry& r, sampler s, probe p)
-        : acceptor(ex, where), reg(r), sample(std::move(s)), ready(std::move(p))
+        : ex(ex), listener(ex, where), reg(r), sample(std::move(s)), ready(std::move(p))
     {
     }
 
-    asio::awaitable<void> accept_loop()
+    // accept - one connection from net::listener (which backs off when out of descriptors).
+    void accept(tcp::socket sock)
     {
-        auto self = shared_from_this();
-        while (acceptor.is_open()) {
-            auto [ec, sock] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-            if (ec) {
-                if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
-                continue;
-            }
-            if (active >= max_connections) continue;  // dropped: a scraper retries
-            ++active;
-            asio::co_spawn(acceptor.get_executor(), serve(std::move(sock)), [self](std::exception_ptr) {
-                --self->active;  // one bad request never takes the daemon down
-            });
-        }
+        if (active >= max_connections) return;  // dropped: a scraper retries
+        ++active;
+        asio::co_spawn(ex, serve(std::move(sock)), [self = shared_from_this()](std::exception_ptr) {
+            --self->active;  // one bad request never takes the daemon down
+        });
     }
 
     asio::awaitable<void> serve(tcp::socket sock)
@@ -101,7 +96,8 @@ struct http_endpoint::impl : std::enable_shared_from_this<impl> {
         stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
 
-    tcp::acceptor acceptor;
+    asio::any_io_executor ex;
+    net::listener listener;
     const registry& reg;
     sampler sample;
     probe ready;
@@ -116,17 +112,14 @@ http_endpoint::http_endpoint(asio::any_io_executor ex, const tcp::endpoint& wher
 
 http_endpoint::~http_endpoint() { stop(); }
 
-tcp::endpoint http_endpoint::local_endpoint() const { return impl_->acceptor.local_endpoint(); }
+tcp::endpoint http_endpoint::local_endpoint() const { return impl_->listener.local_endpoint(); }
 
 void http_endpoint::start()
 {
-    asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), [](std::exception_ptr) {});
+    asio::co_spawn(impl_->ex, impl_->listener.run([self = impl_](tcp::socket s) { self->accept(std::move(s)); }),
+                   [](std::exception_ptr) {});
 }
 
-void http_endpoint::stop()
-{
-    beast::error_code ignored;
-    impl_->acceptor.close(ignored);
-}
+void http_endpoint::stop() { impl_->listener.close(); }
 
 }  // namespace postrider::metrics

@@ -1,7 +1,8 @@
 // metrics/http.hpp: the loopback HTTP endpoint: /metrics (Prometheus text), /healthz, /readyz.
 //
-// Owns: one acceptor, short-lived connections (one request each, 5 s deadline, 8 KiB
-//       request cap, at most 8 at once), routing of the three paths.
+// Owns: short-lived connections (one request each, 5 s deadline, 8 KiB request cap,
+//       at most 8 at once), routing of the three paths. Accepting is net::listener's
+//       (it backs off instead of spinning when the process is out of descriptors).
 // Trust: requests are UNTRUSTED but only GET/HEAD of fixed paths are served; nothing
 //       from the request is echoed. Bind to loopback unless a scraper needs otherwise.
 // Executor: run on the io_context's thread; sample() runs there too.

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Metrics and health: scrape /metrics after real traffic, check it with promtool (Debian's
 prometheus package) and a strict parser of the text format; /healthz; /readyz turns 503 on SIGTERM."""
+import os
 import re
 import shutil
 import signal
@@ -186,6 +187,47 @@ class Metrics(unittest.TestCase):
         self.assertLess(elapsed, 12)
         self.assertEqual(get(self.port, "/healthz")[0], 200)
 
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class MetricsOutOfDescriptors(unittest.TestCase):
+    def test_a_scrape_while_out_of_descriptors_does_not_spin(self):
+        # An SMTP flood uses up the descriptors; a scraper then connects. Its accept fails
+        # with EMFILE on a socket that stays readable: the endpoint must back off like the
+        # SMTP listeners (net::listener), not retry at once on the daemon's one thread.
+        with Daemon(nofile=48, max_sessions=1000, max_sessions_per_ip=1000, metrics_listen="127.0.0.1:0") as d:
+            m = wait_until(lambda: re.search(r"metrics: listening on 127\.0\.0\.1:(\d+)", d.log()),
+                           what="metrics endpoint")
+            port = int(m.group(1))
+            flood = []
+            for _ in range(120):  # bounded; the kernel backlog holds what is not accepted
+                try:
+                    flood.append(socket.create_connection(("127.0.0.1", d.port), timeout=2))
+                except OSError:
+                    break
+            self.addCleanup(lambda: [s.close() for s in flood])
+            wait_until(lambda: "backing off" in d.log(), timeout=10, what="the SMTP accept back-off")
+            scraper = socket.create_connection(("127.0.0.1", port), timeout=2)
+            self.addCleanup(scraper.close)
+            time.sleep(0.5)  # the endpoint has tried to accept it by now
+            cpu0, t0 = cpu_seconds(d.proc.pid), time.monotonic()
+            time.sleep(2.0)
+            busy = (cpu_seconds(d.proc.pid) - cpu0) / (time.monotonic() - t0)
+            self.assertLess(busy, 0.5, f"daemon used {busy:.0%} of a CPU while out of descriptors")
+            self.assertIn(f"accept on {port} failed", d.log())  # the back-off's one warning
+            for s in flood:
+                s.close()
+            def healthy():
+                try:
+                    return get(port, "/healthz")[0] == 200
+                except OSError:  # urllib's URLError too: the endpoint may still be catching up
+                    return False
+            wait_until(healthy, timeout=30, step=0.2, what="the endpoint back")
 
 
 if __name__ == "__main__":
