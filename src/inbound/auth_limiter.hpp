@@ -3,7 +3,8 @@
 // Owns: the "too many failures from this address" decision (password guessing).
 // Trust: keys are peer addresses (UNTRUSTED, but only as map keys). Memory is
 //        bounded: at most max_clients addresses are tracked; when full, expired
-//        entries are dropped first, then the oldest.
+//        entries are dropped first, then the oldest tenth (one scan per batch,
+//        so a flood of distinct addresses costs O(1) per failure amortised).
 // PURE: the time is a parameter.
 #pragma once
 

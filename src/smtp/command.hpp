@@ -18,7 +18,7 @@ namespace postrider::smtp {
 enum class verb {
     helo, ehlo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, expn, help,
     starttls,         // offered when settings.starttls (RFC 3207)
-    auth,             // recognised; not offered yet (502), see server_engine.cpp hook
+    auth,             // offered when settings.auth (RFC 4954), see engine_commands.cpp do_auth
     not_implemented,  // other RFC verbs we do not offer (TURN, ETRN, ...): 502 5.5.1
     unknown,          // anything else: 500 5.5.2
     empty,            // an empty line: 500 5.5.2

@@ -117,6 +117,7 @@ class Daemon:
         self.log_path = os.path.join(self.dir, "postrider.log")
         self.proc = None
         self.port = None
+        self.log_start = 0  # offset of this run's first line in the log
 
     def __enter__(self):
         self.start()
@@ -134,7 +135,7 @@ class Daemon:
             for k, v in self.settings.items():
                 f.write(f"{k} = {v}\n")
         log = open(self.log_path, "ab")
-        start_offset = log.tell()  # a restart appends: read the port from this run's lines only
+        start_offset = self.log_start = log.tell()  # a restart appends: read the port from this run's lines only
         def child_setup():
             _die_with_parent()
             if self.nofile:
@@ -150,6 +151,11 @@ class Daemon:
             return int(m.group(1)) if m else None
 
         self.port = wait_until(bound, what="postrider to listen")
+
+    def listener_port(self, kind):
+        """This run's first port of a listener kind ('implicit TLS', 'submission'), once it listens."""
+        return wait_until(lambda: listening_ports(self.log(), self.log_start).get(kind, [None])[0],
+                          what=f"the {kind} listener")
 
     def stop(self):
         return stop_process(self.proc) if self.proc else None

@@ -21,7 +21,7 @@ import unittest
 from aiosmtpd.controller import Controller
 
 import harness
-from harness import Daemon, free_port, listening_ports, make_certificate, wait_until
+from harness import Daemon, free_port, make_certificate, wait_until
 
 SAN = "DNS:localhost,IP:127.0.0.1"
 OUTSIDER = "127.0.0.2"  # not in mynetworks
@@ -74,9 +74,7 @@ class AuthAndRelay(unittest.TestCase):
                        auth_failure_delay="0s", auth_sender_login_match="yes",
                        relayhost=f"[127.0.0.1]:{cls.sink_port}", retry_first="1s", retry_max="2s")
         cls.d.start()
-        ports = wait_until(lambda: listening_ports(cls.d.log()).get("submission") and listening_ports(cls.d.log()),
-                           what="the submission listener")
-        cls.sub_port = ports["submission"][0]
+        cls.sub_port = cls.d.listener_port("submission")
 
     @classmethod
     def tearDownClass(cls):

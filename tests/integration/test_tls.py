@@ -18,7 +18,7 @@ import tempfile
 import unittest
 
 import harness
-from harness import Client, Daemon, listening_ports, make_certificate, wait_until
+from harness import Client, Daemon, make_certificate, wait_until
 
 SAN = "DNS:localhost,IP:127.0.0.1"  # smtplib verifies the address it connected to
 
@@ -41,9 +41,7 @@ class Tls(unittest.TestCase):
         cls.d = Daemon(tls_cert_file=cls.cert, tls_key_file=cls.key, listen_tls="127.0.0.1:0",
                        tls_handshake_timeout="4s")
         cls.d.start()
-        ports = wait_until(lambda: listening_ports(cls.d.log()).get("implicit TLS") and listening_ports(cls.d.log()),
-                           what="the implicit TLS listener")
-        cls.tls_port = ports["implicit TLS"][0]
+        cls.tls_port = cls.d.listener_port("implicit TLS")
 
     @classmethod
     def tearDownClass(cls):
