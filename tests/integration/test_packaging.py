@@ -58,7 +58,9 @@ class Entrypoint(unittest.TestCase):
         err = open(os.path.join(self.tmp, "stderr"), "w+")
         p = subprocess.Popen([ENTRYPOINT], stdout=out, stderr=err, env=self.env, preexec_fn=harness._die_with_parent)
         self.addCleanup(harness.stop_process, p)
-        wait_until(lambda: "listening on 127.0.0.1:" in open(out.name).read() or p.poll() is not None,
+        # "postrider started" comes after every listener, the metrics endpoint included: the
+        # SMTP "listening on" line alone raced the healthcheck against the metrics bind.
+        wait_until(lambda: "postrider started" in open(out.name).read() or p.poll() is not None,
                    what="daemon via entrypoint")
         self.assertIsNone(p.poll(), open(err.name).read())
         self.assertTrue(os.path.isdir(os.path.join(self.tmp, "spool/queue")))  # created by the entrypoint
