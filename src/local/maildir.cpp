@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -47,22 +50,34 @@ bool has_delivery_tag(std::string_view name, std::string_view tag)
     return name.substr(first + 1, second - first - 1).ends_with(tag);
 }
 
-std::error_code find_delivery(const std::filesystem::path& maildir, std::string_view tag, bool& found)
+std::error_code find_delivery(const std::filesystem::path& maildir, std::string_view tag,
+                              std::filesystem::path& found)
 {
-    found = false;
+    found.clear();
     for (const char* sub : {"new", "cur"}) {
         std::error_code ec;
         std::filesystem::directory_iterator it(maildir / sub, ec), end;
         if (ec == std::errc::no_such_file_or_directory) continue;
         for (; !ec && it != end; it.increment(ec)) {
             if (has_delivery_tag(it->path().filename().native(), tag)) {
-                found = true;
+                found = it->path();
                 return {};
             }
         }
         if (ec) return ec;
     }
     return {};
+}
+
+std::error_code make_durable(fs_ops& fs, const std::filesystem::path& file)
+{
+    int fd = fs.open(file.c_str(), O_RDONLY, 0);
+    if (fd < 0) return last_error();
+    std::error_code ec;
+    if (fs.fsync(fd) != 0) ec = last_error();
+    fs.close(fd);
+    if (ec) return ec;
+    return fsync_dir(fs, file.parent_path());
 }
 
 std::string delivery_prefix(std::string_view sender, std::string_view recipient)
@@ -123,10 +138,12 @@ std::error_code maildir_delivery::publish()
     return {};
 }
 
-void maildir_delivery::discard()
+bool maildir_delivery::discard()
 {
-    fs_.unlink((maildir_ / "tmp" / name_).c_str());
-    fs_.unlink((maildir_ / "new" / name_).c_str());
+    bool clean = true;
+    for (const char* sub : {"tmp", "new"})
+        if (fs_.unlink((maildir_ / sub / name_).c_str()) != 0 && errno != ENOENT) clean = false;
+    return clean;
 }
 
 }  // namespace postrider::local

@@ -34,10 +34,14 @@ std::string delivery_tag(std::string_view queue_id, std::size_t rcpt);
 // has_delivery_tag - PURE: the unique part of name (between its first and second '.')
 //                    ends with tag. Flags (":2,S" in cur/) and the host do not matter.
 bool has_delivery_tag(std::string_view name, std::string_view tag);
-// find_delivery - whether new/ or cur/ of maildir holds a file named with tag (a missing
-//                 directory holds none). Reads the directories, O(files): call it only when
-//                 an earlier attempt may have left a copy.
-std::error_code find_delivery(const std::filesystem::path& maildir, std::string_view tag, bool& found);
+// find_delivery - the file in new/ or cur/ of maildir named with tag, in found (empty: none; a
+//                 missing directory holds none). Reads the directories, O(files): call it only
+//                 when an earlier attempt may have left a copy.
+std::error_code find_delivery(const std::filesystem::path& maildir, std::string_view tag,
+                              std::filesystem::path& found);
+// make_durable - fsync file and its directory: a copy left by an earlier attempt (or an earlier
+//                life) may not have reached the disk, its rename least of all.
+std::error_code make_durable(fs_ops& fs, const std::filesystem::path& file);
 // delivery_prefix - PURE: "Return-Path: <sender>\nDelivered-To: rcpt\n" with CR/LF/NUL removed.
 std::string delivery_prefix(std::string_view sender, std::string_view recipient);
 // to_lf - PURE: CRLF line ends to LF (maildir files use the local newline convention).
@@ -55,7 +59,8 @@ public:
     // publish - rename tmp/NAME to new/NAME (fsync new/ with fsync_each).
     std::error_code publish();
     // discard - remove whatever stage/publish left (after a failed flush); best effort.
-    void discard();
+    //           false: a file may be left (an unlink failed other than with ENOENT).
+    bool discard();
     // path_in_new - where the message is once published.
     std::filesystem::path path_in_new() const { return maildir_ / "new" / name_; }
 

@@ -235,7 +235,7 @@ void manager::install(envelope env, const std::vector<outcome>& journal, bool re
             o.at_us - env.arrival_us >= std::chrono::microseconds(s_.delay_warning).count())
             r.delay_noticed = true;
     }
-    for (auto& r : m.rcpts) r.recovered = recovered && r.status == rcpt_status::pending;
+    for (auto& r : m.rcpts) r.may_have_copy = recovered && r.status == rcpt_status::pending;
     m.env = std::move(env);
     auto [it, fresh] = messages_.emplace(id, std::move(m));
     if (!fresh) {
@@ -331,10 +331,11 @@ boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
     } else if (!table_.lookup(local_part, domain)) {
         r = {outcome_kind::failed, "5.1.1", "unknown user", "local"};
     } else {
-        // Only a retry can find an earlier copy: a fresh message skips the directory scan.
-        const auto& rs = m.rcpts[rcpt];
-        const bool look_first = rs.recovered || rs.attempts > 0;
+        // Only after a crash or a failed undo can an earlier copy exist: every other attempt
+        // (a fresh message, a retry after a clean failure) skips the directory scan.
+        const bool look_first = m.rcpts[rcpt].may_have_copy;
         r = co_await deliver_local(id, rcpt, envelope_sender(m.env, rcpt), address, look_first);
+        messages_.at(id).rcpts[rcpt].may_have_copy = r.may_have_copy;  // re-found: we waited
     }
     r.started_us = started;
     co_await record(std::move(id), rcpt, std::move(r));
@@ -360,14 +361,22 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
     local::maildir_delivery d(fs_, maildir, local::unique_name(to_us(system_clock::now()), ::getpid(), tag, s_.hostname),
                               s_.flush == flush_mode::per_file);
     store& st = *store_;
+    local::fs_ops& fs = fs_;
+    const bool per_file = s_.flush == flush_mode::per_file;
+    std::filesystem::path earlier;    // the copy an earlier attempt left (empty: none)
     bool found = false;
+    bool unsure = look_first;         // a copy may exist that this attempt has not found or removed
     std::optional<std::string> loop;  // set (in the worker) when the message must bounce as a loop
     const std::size_t max_received = s_.max_received;
     std::vector<disk_worker::phase> phases;
-    phases.push_back([&st, &id, &d, &sender, &address, &maildir, &tag, &found, &loop, look_first, max_received] {
+    phases.push_back([&, look_first, max_received, per_file] {
         if (look_first) {
-            if (auto ec = local::find_delivery(maildir, tag, found)) return ec;
-            if (found) return std::error_code{};
+            if (auto ec = local::find_delivery(maildir, tag, earlier)) return ec;
+            found = !earlier.empty();
+            // Its rename may not be on disk yet (a crash before the fsync of new/, an undo that
+            // failed): per_file flushes it here, group mode's syncfs after this phase does.
+            if (found) return per_file ? local::make_durable(fs, earlier) : std::error_code{};
+            unsure = false;
         }
         std::string content;
         if (auto ec = st.read_message(id, content)) return ec;
@@ -378,15 +387,19 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
         return d.stage(local::delivery_prefix(sender, address), content);
     });
     phases.push_back([&d, &found, &loop] { return found || loop ? std::error_code{} : d.publish(); });
-    auto ec = co_await run(*delivery_worker_, std::move(phases), [&d, &found, &loop] { if (!found && !loop) d.discard(); }, true);
+    auto undo = [&d, &found, &loop, &unsure] {
+        if (!found && !loop && !d.discard()) unsure = true;
+    };
+    auto ec = co_await run(*delivery_worker_, std::move(phases), std::move(undo), true);
     r.relay = "local";
+    r.may_have_copy = unsure;
     if (!ec && loop) {
         r.kind = outcome_kind::failed;
         r.status = "5.4.6";
         r.reason = std::move(*loop);
     } else if (!ec && found) {
-        // Its data was flushed before its rename; this job's own flushes (or, per_file, the
-        // earlier fsyncs) cover the rename before the record below.
+        // Its data was flushed before its rename; the flush above covers the rename before
+        // the record below.
         r.kind = outcome_kind::delivered;
         r.status = "2.0.0";
         r.reason = "already in maildir (an earlier attempt's copy)";

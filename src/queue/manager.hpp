@@ -137,7 +137,10 @@ private:
         std::uint32_t attempts = 0;
         bool in_flight = false;
         bool delay_noticed = false;  // RFC 3461 DELAY notice sent (or no longer due): once per recipient
-        bool recovered = false;      // loaded at start still pending: an earlier life may have delivered it
+        // An earlier attempt may have left its maildir copy: set for a recipient still pending at
+        // start (an earlier life may have crashed after the rename) and after an attempt whose
+        // undo could not remove its copy; cleared by the next attempt that looked (deliver_local).
+        bool may_have_copy = false;
         std::string dsn_status, reason;  // last outcome
 
         // apply - take over a journalled outcome (at replay and after an attempt alike).
@@ -170,12 +173,13 @@ private:
         std::string status, reason, relay;
         std::int64_t started_us = 0;  // attempt start (unix us): ends Postfix delays= "b"
         std::int64_t setup_us = 0;    // connection setup (remote only): delays= "c"
+        bool may_have_copy = false;   // local: a copy may be in the maildir though not delivered
     };
 
     // commit - the disk part of submit, shared with internal bounces.
     boost::asio::awaitable<commit_result> commit(std::string id, envelope env, std::string content);
     // install - add a message to the index and schedule its pending recipients (strand).
-    //           recovered: loaded from disk at start (see rcpt_state::recovered).
+    //           recovered: loaded from disk at start (see rcpt_state::may_have_copy).
     void install(envelope env, const std::vector<outcome>& journal, bool recovered);
     // schedule_at - make (id, rcpt) ready at when (strand).
     void schedule_at(const std::string& id, std::size_t rcpt, sys_time when);
@@ -191,7 +195,9 @@ private:
     boost::asio::awaitable<void> attempt(std::string id, std::size_t rcpt);
     // deliver_local - write one maildir copy of recipient rcpt; the result classifies the failure.
     //                 look_first: an earlier attempt may have left its copy (a crash or a failed
-    //                 undo before its journal record); if new/ or cur/ holds it, record that one.
+    //                 undo before its journal record); if new/ or cur/ holds it, make it durable
+    //                 and record that one. The result's may_have_copy says whether a later attempt
+    //                 must look again.
     boost::asio::awaitable<attempt_result> deliver_local(std::string id, std::size_t rcpt, std::string sender,
                                                          std::string address, bool look_first);
     // record - journal and apply one attempt's outcome (strand).

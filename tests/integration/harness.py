@@ -195,6 +195,33 @@ class Daemon:
         return out
 
 
+class RelayedDaemonCase(unittest.TestCase):
+    """One daemon for the whole class, its remote mail relayed to a ScriptedMX on loopback
+    (relayhost [127.0.0.1]:PORT; DNS points at a dead port, so nothing else is reached).
+    A subclass sets mx_keywords (the EHLO keywords) and daemon_settings (more settings)."""
+    mx_keywords = ["PIPELINING", "8BITMIME"]
+    daemon_settings = {}
+
+    @classmethod
+    def setUpClass(cls):
+        from scripted_mx import ScriptedMX  # here: crash_harness imports this module too
+        cls.mx = ScriptedMX("127.0.0.1", 0, cls.mx_keywords)
+        port = cls.mx.sock.getsockname()[1]
+        cls.d = Daemon(relayhost=f"[127.0.0.1]:{port}", dns_servers="127.0.0.1:9", **cls.daemon_settings)
+        try:
+            cls.d.start()
+        except BaseException:
+            cls.mx.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        cls.mx.stop()
+        assert rc == 0, f"daemon exit code {rc}\n{cls.d.log()}"
+        shutil.rmtree(cls.d.dir, ignore_errors=True)
+
+
 class Client:
     """A raw SMTP client that sends exact bytes and reads whole replies."""
 

@@ -6,30 +6,16 @@ Bounces go to a local sender, so they can be read from its maildir.
 """
 import os
 import re
-import shutil
 import smtplib
 import time
 import unittest
 
-from harness import Daemon, free_port, wait_until
-from scripted_mx import ScriptedMX
+from harness import Daemon, RelayedDaemonCase, free_port, wait_until
 
 
-class Addressing(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mx = ScriptedMX("127.0.0.1", 0, ["PIPELINING", "8BITMIME"])
-        port = cls.mx.sock.getsockname()[1]
-        cls.d = Daemon(relayhost=f"[127.0.0.1]:{port}", dns_servers="127.0.0.1:9", recipient_delimiter="+-",
-                       mynetworks="127.0.0.0/8")
-        cls.d.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.d.stop()
-        cls.mx.stop()
-        assert rc == 0, f"daemon exit code {rc}\n{cls.d.log()}"
-        shutil.rmtree(cls.d.dir, ignore_errors=True)
+class Addressing(RelayedDaemonCase):
+    mx_keywords = ["PIPELINING", "8BITMIME"]
+    daemon_settings = {"recipient_delimiter": "+-", "mynetworks": "127.0.0.0/8"}
 
     def send(self, sender, rcpts, data):
         with smtplib.SMTP("127.0.0.1", self.d.port, timeout=10) as s:

@@ -5,30 +5,15 @@ Remote: a scripted MX on 127.0.0.1 behind relayhost [127.0.0.1]:PORT records eve
 MAIL FROM; local: the Return-Path written into each maildir copy.
 """
 import os
-import shutil
 import smtplib
 import subprocess
-import unittest
 
 import harness
-from harness import BIN, Daemon, wait_until
-from scripted_mx import ScriptedMX
+from harness import BIN, RelayedDaemonCase, wait_until
 
 
-class Verp(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.mx = ScriptedMX("127.0.0.1", 0, ["PIPELINING", "SIZE 10000000", "8BITMIME"])
-        port = cls.mx.sock.getsockname()[1]
-        cls.d = Daemon(relayhost=f"[127.0.0.1]:{port}", dns_servers="127.0.0.1:9")
-        cls.d.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.d.stop()
-        cls.mx.stop()
-        assert rc == 0, f"daemon exit code {rc}\n{cls.d.log()}"
-        shutil.rmtree(cls.d.dir, ignore_errors=True)
+class Verp(RelayedDaemonCase):
+    mx_keywords = ["PIPELINING", "SIZE 10000000", "8BITMIME"]
 
     def sendmail(self, *args, data):
         env = {"PATH": "/usr/bin:/bin", "POSTRIDER_CONFIG": self.d.config}

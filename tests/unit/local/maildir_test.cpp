@@ -36,21 +36,28 @@ TEST_CASE("find_delivery looks in new/ and cur/, not tmp/; a missing maildir hol
     test::temp_dir t;
     auto md = t.path() / "Maildir";
     const std::string tag = delivery_tag("0123456789ABCDEF", 0);
-    bool found = true;
+    std::filesystem::path found = "stale";
     REQUIRE_FALSE(find_delivery(md, tag, found));
-    CHECK_FALSE(found);
+    CHECK(found.empty());
     for (const char* sub : {"tmp", "new", "cur"}) std::filesystem::create_directories(md / sub);
     test::spit(md / "tmp" / ("1.M1P1" + tag + ".h"), "half");  // a staged, unpublished copy does not count
     test::spit(md / "new" / "1.M1P1K0123456789ABCDEF-1.h", "other recipient");
     REQUIRE_FALSE(find_delivery(md, tag, found));
-    CHECK_FALSE(found);
+    CHECK(found.empty());
     test::spit(md / "cur" / ("1.M1P1" + tag + ".h:2,S"), "read by the user");
     REQUIRE_FALSE(find_delivery(md, tag, found));
-    CHECK(found);
+    CHECK(found == md / "cur" / ("1.M1P1" + tag + ".h:2,S"));
     std::filesystem::remove(md / "cur" / ("1.M1P1" + tag + ".h:2,S"));
     test::spit(md / "new" / ("2.M1P1" + tag + ".h"), "x");
     REQUIRE_FALSE(find_delivery(md, tag, found));
-    CHECK(found);
+    CHECK(found == md / "new" / ("2.M1P1" + tag + ".h"));
+    // make_durable: fsync of the file, then of its directory.
+    test::faulty_fs ffs;
+    REQUIRE_FALSE(make_durable(ffs, found));
+    CHECK(ffs.calls(test::op::fsync) == 2);
+    ffs.fail(test::op::fsync, 4, EIO);  // the directory's
+    CHECK(make_durable(ffs, found).value() == EIO);
+    CHECK(make_durable(ffs, md / "new" / "missing").value() == ENOENT);
 }
 
 TEST_CASE("prefix lines cannot be split by CR/LF in addresses; CRLF becomes LF", "[maildir]")
@@ -112,8 +119,23 @@ TEST_CASE("an injected write failure leaves no file in tmp/ or new/", "[maildir]
         maildir_delivery d(ffs, md, "n1", false);
         REQUIRE_FALSE(d.stage("data\n"));
         CHECK(d.publish().value() == EIO);
-        d.discard();
+        CHECK(d.discard());  // nothing left (the missing new/ file does not count)
     }
     CHECK(files_in(md / "tmp").empty());
+    CHECK(files_in(md / "new").empty());
+}
+
+TEST_CASE("discard says when it could not remove a published copy", "[maildir]")
+{
+    test::temp_dir t;
+    auto md = t.path() / "Maildir";
+    test::faulty_fs ffs;
+    maildir_delivery d(ffs, md, "n1", false);
+    REQUIRE_FALSE(d.stage("data\n"));
+    REQUIRE_FALSE(d.publish());
+    ffs.fail(test::op::unlink, ffs.calls(test::op::unlink) + 2, EIO);  // the new/ file's
+    CHECK_FALSE(d.discard());
+    CHECK(files_in(md / "new") == std::vector<std::string>{"n1"});
+    CHECK(d.discard());
     CHECK(files_in(md / "new").empty());
 }

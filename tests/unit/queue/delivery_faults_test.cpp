@@ -208,8 +208,73 @@ TEST_CASE("a published copy whose flush failed and whose undo failed too is foun
     REQUIRE(files_in(bob_dir(t) / "new").size() == 1);
 
     ffs.heal();
-    flush_and_drain(io, mgr);
+    SECTION("retried by a queue flush") { flush_and_drain(io, mgr); }
+    SECTION("retried by a requeue, which resets the attempt count")
+    {
+        CHECK(test::requeue_now(io, mgr, "").recipients == 1);
+        REQUIRE(test::run_until(io, [&] { return mgr.queued() == 0 && mgr.idle(); }));
+    }
     auto files = files_in(bob_dir(t) / "new");
     REQUIRE(files.size() == 1);
     CHECK(test::slurp(bob_dir(t) / "new" / files[0]) == bob_copy);
+}
+
+TEST_CASE("a retry after a failure that left no copy writes without listing the maildir", "[manager][fault]")
+{
+    auto table = local::mailbox_table::defaults({"example.org"});
+    test::temp_dir t;
+    auto s = test::make_settings(t);
+    const std::string id = park(s, table);
+    test::faulty_fs ffs;
+    s.fs = &ffs;
+    boost::asio::io_context io;
+    manager mgr(io.get_executor(), s, table);
+    mgr.start();
+    // Recovered, so the first attempt lists the maildir (nothing there); its rename into new/
+    // fails and the undo removes the tmp/ file: nothing is left.
+    ffs.fail(test::op::rename, ffs.calls(test::op::rename) + 1, EIO);
+    REQUIRE(test::run_until(io, [&] { return mgr.idle() && !journal(t, id).empty(); }));
+    REQUIRE(journal(t, id).back().kind == outcome_kind::deferred);
+    REQUIRE(files_in(bob_dir(t) / "new").empty());
+    // A decoy with the delivery's tag: only a listing of cur/ could see it.
+    const std::string decoy = local::unique_name(1, 7, local::delivery_tag(id, 0), "mx.example.org") + ":2,S";
+    test::spit(bob_dir(t) / "cur" / decoy, "not an earlier copy\n");
+
+    ffs.heal();
+    flush_and_drain(io, mgr);
+    auto files = files_in(bob_dir(t) / "new");
+    REQUIRE(files.size() == 1);  // written: the retry did not list the maildir
+    CHECK(test::slurp(bob_dir(t) / "new" / files[0]) == bob_copy);
+}
+
+TEST_CASE("per_file: a recognised copy is fsynced (file and directory) before it is recorded delivered",
+          "[manager][fault]")
+{
+    auto table = local::mailbox_table::defaults({"example.org"});
+    test::temp_dir t;
+    auto s = test::make_settings(t);
+    s.flush = flush_mode::per_file;
+    const std::string id = park(s, table);
+    // A crash after the rename into new/, before the fsync of new/ and the journal record.
+    auto dir = bob_dir(t) / "new";
+    std::filesystem::create_directories(dir);
+    test::spit(dir / local::unique_name(1, 7, local::delivery_tag(id, 0), "mx.example.org"), bob_copy);
+
+    test::faulty_fs ffs;
+    s.fs = &ffs;
+    boost::asio::io_context io;
+    manager mgr(io.get_executor(), s, table);
+    mgr.start();
+    // The first fsync after start is the found copy's: when it fails, nothing is recorded delivered.
+    ffs.fail(test::op::fsync, ffs.calls(test::op::fsync) + 1, EIO);
+    REQUIRE(test::run_until(io, [&] {
+        return mgr.idle() && (!journal(t, id).empty() || !std::filesystem::exists(t.path() / "queue/env" / id));
+    }));
+    REQUIRE_FALSE(journal(t, id).empty());
+    CHECK(journal(t, id).back().kind == outcome_kind::deferred);
+    CHECK(mgr.queued() == 1);
+
+    ffs.heal();
+    flush_and_drain(io, mgr);
+    CHECK(files_in(dir).size() == 1);
 }

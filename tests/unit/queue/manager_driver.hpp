@@ -66,6 +66,18 @@ inline void submit_one(boost::asio::io_context& io, queue::manager& mgr, queue::
                           });
 }
 
+// requeue_now - admin "queue requeue" of id ("" = every message); drives io until it answers.
+inline queue::manager::requeue_result requeue_now(boost::asio::io_context& io, queue::manager& mgr, std::string id)
+{
+    std::optional<queue::manager::requeue_result> out;
+    boost::asio::co_spawn(io, mgr.requeue(std::move(id)), [&out](std::exception_ptr e, queue::manager::requeue_result r) {
+        if (e) std::rethrow_exception(e);
+        out = std::move(r);
+    });
+    REQUIRE(run_until(io, [&] { return out.has_value(); }));
+    return *out;
+}
+
 // maildir_new - files in <mail>/<domain>/<user>/Maildir/new.
 inline std::vector<std::string> maildir_new(const temp_dir& t, const std::string& domain, const std::string& user)
 {

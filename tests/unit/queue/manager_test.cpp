@@ -285,20 +285,10 @@ TEST_CASE("a maildir write failure defers the recipient and keeps the message; r
     CHECK(mgr.queued() == 1);
     ffs.heal();  // the retry is 5 minutes away: only a requeue delivers now
 
-    std::optional<manager::requeue_result> missing, rq;
-    boost::asio::co_spawn(io, mgr.requeue("0000000000000000"), [&](std::exception_ptr e, manager::requeue_result r) {
-        if (e) std::rethrow_exception(e);
-        missing = std::move(r);
-    });
-    REQUIRE(run_until(io, [&] { return missing.has_value(); }));
-    CHECK(missing->error == "not in the queue");
-    boost::asio::co_spawn(io, mgr.requeue(res->queue_id), [&](std::exception_ptr e, manager::requeue_result r) {
-        if (e) std::rethrow_exception(e);
-        rq = std::move(r);
-    });
-    REQUIRE(run_until(io, [&] { return rq.has_value(); }));
-    CHECK(rq->error.empty());
-    CHECK(rq->recipients == 1);
+    CHECK(test::requeue_now(io, mgr, "0000000000000000").error == "not in the queue");
+    auto rq = test::requeue_now(io, mgr, res->queue_id);
+    CHECK(rq.error.empty());
+    CHECK(rq.recipients == 1);
     REQUIRE(run_until(io, [&] { return maildir_new(t, "example.org", "bob").size() == 1; }, 10s));
     REQUIRE(run_until(io, [&] { return mgr.queued() == 0; }));
 }
