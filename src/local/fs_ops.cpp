@@ -109,7 +109,7 @@ std::error_code fsync_dir(fs_ops& fs, const std::filesystem::path& dir)
     return ec;
 }
 
-std::error_code make_dirs(fs_ops& fs, const std::filesystem::path& dir, mode_t mode)
+std::error_code make_dirs(fs_ops& fs, const std::filesystem::path& dir, mode_t mode, bool do_fsync)
 {
     // Every maildir delivery asks for tmp/, new/ and cur/: one stat answers the usual case
     // instead of a mkdir per path component (about 20 syscalls per delivery).
@@ -118,7 +118,12 @@ std::error_code make_dirs(fs_ops& fs, const std::filesystem::path& dir, mode_t m
     for (const auto& part : dir) {
         cur /= part;
         if (part.empty() || part == "/") continue;
-        if (fs.mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) return last_error();
+        if (fs.mkdir(cur.c_str(), mode) == 0) {
+            if (do_fsync)
+                if (auto ec = fsync_dir(fs, cur.parent_path().empty() ? "." : cur.parent_path())) return ec;
+        } else if (errno != EEXIST) {
+            return last_error();
+        }
     }
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) return last_error();

@@ -67,6 +67,8 @@ std::error_code read_file(fs_ops& fs, const std::filesystem::path& path, std::st
 // fsync_dir - open a directory read-only and fsync it (makes entries durable).
 std::error_code fsync_dir(fs_ops& fs, const std::filesystem::path& dir);
 // make_dirs - mkdir -p with mode for every created component; existing dirs are fine.
-std::error_code make_dirs(fs_ops& fs, const std::filesystem::path& dir, mode_t mode);
+//             With do_fsync, the parent of each created component is fsynced, so a new
+//             directory chain (a user's first maildir) is durable with what is put in it.
+std::error_code make_dirs(fs_ops& fs, const std::filesystem::path& dir, mode_t mode, bool do_fsync = false);
 
 }  // namespace postrider::local

@@ -125,7 +125,7 @@ maildir_delivery::maildir_delivery(fs_ops& fs, std::filesystem::path maildir, st
 std::error_code maildir_delivery::stage(std::string_view head, std::string_view body)
 {
     for (const char* sub : {"tmp", "new", "cur"})
-        if (auto ec = make_dirs(fs_, maildir_ / sub, 0700)) return ec;
+        if (auto ec = make_dirs(fs_, maildir_ / sub, 0700, fsync_each_)) return ec;
     return write_new_file(fs_, maildir_ / "tmp" / name_, head, body, fsync_each_);
 }
 

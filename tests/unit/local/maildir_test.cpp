@@ -96,6 +96,28 @@ TEST_CASE("stage + publish: a missing Maildir is created 0700, the file lands in
     }
 }
 
+TEST_CASE("with fsync_each, every directory a first delivery creates is flushed into its parent", "[maildir]")
+{
+    test::temp_dir t;
+    test::faulty_fs fs;
+    // Missing: p, user, Maildir, then tmp, new and cur: six mkdirs, each followed by an fsync
+    // of its parent, plus the file's own fsync. Without them a power loss could drop the
+    // new maildir (and the message in it) after the journal recorded the delivery.
+    auto md = t.path() / "p" / "user" / "Maildir";
+    maildir_delivery first(fs, md, "1.M1P1Q1.host", true);
+    REQUIRE_FALSE(first.stage("hello\n"));
+    CHECK(fs.calls(test::op::fsync) == 7);
+    // The next delivery finds the directories: only its file is flushed at stage.
+    maildir_delivery second(fs, md, "2.M1P1Q1.host", true);
+    REQUIRE_FALSE(second.stage("again\n"));
+    CHECK(fs.calls(test::op::fsync) == 8);
+    // Group mode leaves every flush to the round's syncfs.
+    test::faulty_fs group_fs;
+    maildir_delivery grouped(group_fs, t.path() / "q" / "Maildir", "3.M1P1Q1.host", false);
+    REQUIRE_FALSE(grouped.stage("x\n"));
+    CHECK(group_fs.calls(test::op::fsync) == 0);
+}
+
 TEST_CASE("an injected write failure leaves no file in tmp/ or new/", "[maildir]")
 {
     test::temp_dir t;
