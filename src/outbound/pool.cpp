@@ -361,19 +361,25 @@ asio::awaitable<void> pool::run_transactions(batch_state& st, smtp_client& c)
             st.body = dot_stuff(*content);
         }
         transaction t;
-        t.sender = b.sender;
         t.options.size = b.size;
         t.options.body_8bit = b.body_8bit;
         t.options.smtputf8 = b.smtputf8;
         t.options.ret_full = b.ret_full;
         t.options.envid = b.envid;
         t.body = &*st.body;
+        // One transaction carries the undecided recipients that share the first one's sender
+        // (all of them, unless VERP gave each its own); the loaded body serves every transaction.
         std::vector<std::size_t> index;
-        for (std::size_t i = 0; i < b.recipients.size() && index.size() < transaction_recipients; ++i)
-            if (!st.decided[i]) {
-                index.push_back(i);
-                t.recipients.push_back(b.recipients[i]);
-            }
+        const std::string* sender = nullptr;
+        for (std::size_t i = 0; i < b.recipients.size() && index.size() < transaction_recipients; ++i) {
+            if (st.decided[i]) continue;
+            const std::string& from = b.recipients[i].sender ? *b.recipients[i].sender : b.sender;
+            if (!sender) sender = &from;
+            else if (from != *sender) continue;
+            index.push_back(i);
+            t.recipients.push_back(b.recipients[i]);
+        }
+        t.sender = *sender;
         auto res = co_await c.send(t);
         for (std::size_t k = 0; k < index.size(); ++k) {
             const auto& r = res.recipients[k];
