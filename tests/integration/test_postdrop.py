@@ -9,8 +9,10 @@ import os
 import pwd
 import shutil
 import stat
+import struct
 import subprocess
 import unittest
+import zlib
 
 import harness
 from harness import BIN, Daemon, wait_until
@@ -144,6 +146,25 @@ class Postdrop(unittest.TestCase):
         self.assertEqual(r.returncode, 77, r.stderr)
         self.assertIn(b"is not a maildrop directory", r.stderr)
         self.assertEqual(os.listdir(own + "/maildrop/tmp"), [])
+
+    def test_helper_refuses_records_past_their_bounds(self):
+        def record(payload, version=2, length=None):
+            head = b"PRD1" + struct.pack("<HI", version, len(payload) if length is None else length)
+            return head + payload + struct.pack("<I", zlib.crc32(head + payload))
+        good = record(b"x" * 16)
+        cases = [
+            (struct.pack("<4sHI", b"PRD1", 2, 128 * 1024 * 1024 + 1), b"too large"),  # refused before reading on
+            (good[:-1], b"truncated"),
+            (good + b"\0", b"bytes after"),
+            (good[:-1] + bytes([good[-1] ^ 1]), b"CRC mismatch"),
+            (record(b"x", version=3), b"unknown maildrop record version"),
+        ]
+        for data, why in cases:
+            r = as_user([self.helper, self.q], data)
+            self.assertEqual(r.returncode, 65, (why, r.stderr))  # EX_DATAERR
+            self.assertIn(why, r.stderr)
+        self.assertEqual(os.listdir(self.q + "/maildrop/tmp"), [])  # refused before a file is made
+
 
 if __name__ == "__main__":
     harness.main()
