@@ -1,7 +1,9 @@
 // commands/submit_drop.cpp: address qualification and maildrop writes (see submit_drop.hpp).
 #include "commands/submit_drop.hpp"
 
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "commands/postdrop_client.hpp"
 #include "pickup/maildrop.hpp"
@@ -25,21 +27,39 @@ std::optional<std::string> qualify(std::string_view raw, const std::string& doma
     return std::nullopt;
 }
 
-std::error_code write_to_maildrop(const config::settings& s, const pickup::dropped_message& m, std::string& name)
+std::error_code write_to_maildrop(const config::settings& s, std::string_view record, std::string& name)
 {
     if (auto ec = pickup::ensure_maildrop(s.queue_dir)) return ec;
     queue::queue_id_generator ids;
     name = ids.next();
-    return pickup::write_drop(pickup::maildrop_path(s.queue_dir), name, pickup::encode_drop(m));
+    return pickup::write_drop(pickup::maildrop_path(s.queue_dir), name, record);
 }
+
+namespace {
+
+// writes_directly - root or the owner of queue_dir (or nobody yet: the first run creates it).
+// Anyone else, a member of postdrop_group included, goes through postrider-postdrop: such a
+// member may create files in maildrop/new (mode 1730) but could neither open new/ to make the
+// rename durable nor leave a file the daemon can read (tmp files are 0600), and the refused
+// fsync after the rename would send a second copy through the helper.
+bool writes_directly(const config::settings& s)
+{
+    struct stat st{};
+    return ::geteuid() == 0 || ::stat(s.queue_dir.c_str(), &st) != 0 || st.st_uid == ::geteuid();
+}
+
+}  // namespace
 
 drop_outcome drop_message(const config::settings& s, const pickup::dropped_message& m)
 {
     drop_outcome out;
-    auto ec = write_to_maildrop(s, m, out.name);
-    if (!ec) return out;
-    if (drop_failure_exit(ec) != EX_NOPERM) return {drop_failure_exit(ec), {}, drop_failure_text(s, ec)};
-    auto r = run_postdrop(s, pickup::encode_drop(m));
+    const std::string record = pickup::encode_drop(m);  // once: the helper gets the same bytes
+    if (writes_directly(s)) {
+        auto ec = write_to_maildrop(s, record, out.name);
+        if (!ec) return out;
+        if (drop_failure_exit(ec) != EX_NOPERM) return {drop_failure_exit(ec), {}, drop_failure_text(s, ec)};
+    }
+    auto r = run_postdrop(s, record);
     out.status = r.status;
     out.name = r.name;
     out.error = !r.error.empty() ? r.error

@@ -21,8 +21,8 @@ namespace postrider::commands {
 //           utf8 is set when the address needed SMTPUTF8. nullopt if invalid.
 std::optional<std::string> qualify(std::string_view raw, const std::string& domain, bool& utf8);
 
-// write_to_maildrop - encode m and drop it under a fresh name (returned in name).
-std::error_code write_to_maildrop(const config::settings& s, const pickup::dropped_message& m, std::string& name);
+// write_to_maildrop - drop an encoded record (pickup::encode_drop) under a fresh name (returned in name).
+std::error_code write_to_maildrop(const config::settings& s, std::string_view record, std::string& name);
 
 struct drop_outcome {
     int status = 0;     // sysexits.h; EX_OK: the message is durable in maildrop/new
@@ -30,8 +30,9 @@ struct drop_outcome {
     std::string error;  // the failure sentence, for stderr or a 4xx text
 };
 
-// drop_message - write_to_maildrop, and when that is not permitted (an ordinary
-//                user: docs/security.md rule 1) hand the record to postrider-postdrop.
+// drop_message - root and the owner of queue_dir: write_to_maildrop; anyone else, or
+//                when that write is not permitted (docs/security.md rule 1): hand the
+//                record to postrider-postdrop.
 drop_outcome drop_message(const config::settings& s, const pickup::dropped_message& m);
 
 // drop_failure_text - an explanation for a failed maildrop write, for stderr.

@@ -1,13 +1,6 @@
 // outbound/pool.cpp: remote delivery (see pool.hpp; design in docs/remote-delivery.md).
 #include "outbound/pool.hpp"
 
-// g++ 12 at -O2 flags pool::deliver's coroutine frame with -Wmismatched-new-delete: Asio
-// allocates frames with its aligned_new and frees them with the matching operator delete,
-// but once both are inlined the warning sees std::aligned_alloc paired with a sized delete.
-// A false positive (the pairing is Asio's own); it appeared when the function grew by a few
-// lines, so it is silenced for this file rather than worked around in the code's shape.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 #include "core/escape.hpp"
 #include "log/log.hpp"
 
@@ -107,6 +100,18 @@ struct pool::batch_state {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::int64_t setup_us = 0;  // from the start of routing to the last usable connection
 
+    // finish - the outcomes: recipients still undecided are deferred with the last failure.
+    //          (Kept out of pool::deliver's coroutine body: with this loop inlined there, g++ 12
+    //          -O2 reports a false -Wmismatched-new-delete on Asio's coroutine frame.)
+    std::vector<remote_outcome> finish()
+    {
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            if (!decided[i]) out[i] = outcome(outcome_kind::deferred, last_code, last_error, "none");
+            out[i].setup_us = setup_us;
+        }
+        return std::move(out);
+    }
+
     std::size_t undecided() const
     {
         std::size_t n = 0;
@@ -169,11 +174,7 @@ asio::awaitable<std::vector<remote_outcome>> pool::deliver(queue::remote_batch b
         }
         if (st.undecided() == 0 || st.load_failed || attempts >= s_.max_addresses) break;
     }
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!st.decided[i]) st.out[i] = outcome(outcome_kind::deferred, st.last_code, st.last_error, "none");
-        st.out[i].setup_us = st.setup_us;
-    }
-    co_return std::move(st.out);
+    co_return st.finish();
 }
 
 std::optional<nexthop> pool::next_hop(const std::string& domain, bool& is_relayhost) const
@@ -361,19 +362,25 @@ asio::awaitable<void> pool::run_transactions(batch_state& st, smtp_client& c)
             st.body = dot_stuff(*content);
         }
         transaction t;
-        t.sender = b.sender;
         t.options.size = b.size;
         t.options.body_8bit = b.body_8bit;
         t.options.smtputf8 = b.smtputf8;
         t.options.ret_full = b.ret_full;
         t.options.envid = b.envid;
         t.body = &*st.body;
+        // One transaction carries the undecided recipients that share the first one's sender
+        // (all of them, unless VERP gave each its own); the loaded body serves every transaction.
         std::vector<std::size_t> index;
-        for (std::size_t i = 0; i < b.recipients.size() && index.size() < transaction_recipients; ++i)
-            if (!st.decided[i]) {
-                index.push_back(i);
-                t.recipients.push_back(b.recipients[i]);
-            }
+        const std::string* sender = nullptr;
+        for (std::size_t i = 0; i < b.recipients.size() && index.size() < transaction_recipients; ++i) {
+            if (st.decided[i]) continue;
+            const std::string& from = b.recipients[i].sender ? *b.recipients[i].sender : b.sender;
+            if (!sender) sender = &from;
+            else if (from != *sender) continue;
+            index.push_back(i);
+            t.recipients.push_back(b.recipients[i]);
+        }
+        t.sender = *sender;
         auto res = co_await c.send(t);
         for (std::size_t k = 0; k < index.size(); ++k) {
             const auto& r = res.recipients[k];

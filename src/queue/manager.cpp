@@ -679,13 +679,12 @@ void manager::start_remote(const std::string& id, std::size_t rcpt)
                    return std::tolower(static_cast<unsigned char>(a)) == b;
                });
     };
-    // VERP gives each recipient its own MAIL FROM: one transaction per recipient.
-    const bool alone = !m.env.verp_delimiters.empty();
+    // VERP recipients ride together too: the transport splits the batch into one transaction
+    // per distinct sender on one connection, with the message read once.
     std::vector<std::size_t> batch{rcpt};
     std::erase_if(ready_, [&](const work_item& w) {
         if (w.id != id || w.rcpt == finish_marker) return false;
         if (w.rcpt == rcpt) return true;  // a duplicate entry for the recipient being started
-        if (alone) return false;
         const auto& r = m.rcpts[w.rcpt];
         if (r.status != rcpt_status::pending || r.in_flight || !same(w.rcpt)) return false;
         if (std::find(batch.begin(), batch.end(), w.rcpt) == batch.end()) batch.push_back(w.rcpt);
@@ -724,7 +723,7 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
     {
         const auto& m = messages_.at(id);
         b.queue_id = id;
-        b.sender = envelope_sender(m.env, rcpts.front());  // per recipient with VERP (a batch of one)
+        b.sender = m.env.sender;
         b.domain = split_address(m.env.recipients[rcpts.front()].address).second;
         for (auto i : rcpts) {
             const auto& er = m.env.recipients[i];
@@ -732,6 +731,7 @@ boost::asio::awaitable<void> manager::attempt_remote(std::string id, std::vector
             rr.address = er.address;
             rr.orcpt = er.orcpt;
             rr.notify = er.notify;
+            if (!m.env.verp_delimiters.empty()) rr.sender = envelope_sender(m.env, i);  // VERP: its own MAIL FROM
             b.recipients.push_back(std::move(rr));
         }
         b.size = m.env.message_size;

@@ -26,11 +26,15 @@ struct remote_recipient {
     std::string address;  // local@domain
     std::string orcpt;    // RFC 3461 ORCPT, decoded, may be empty
     std::uint8_t notify = 0;
+    // VERP: this recipient's own MAIL FROM (core/verp.hpp); unset: the batch's sender. The
+    // transport sends recipients with different senders in separate transactions, but loads
+    // the message once for the whole batch.
+    std::optional<std::string> sender;
 };
 
 struct remote_batch {
     std::string queue_id;
-    std::string sender;  // empty = <>
+    std::string sender;  // empty = <>; a recipient's own sender (VERP) wins
     std::string domain;  // lower-cased destination domain shared by every recipient
     std::vector<remote_recipient> recipients;
     std::uint64_t size = 0;

@@ -9,8 +9,10 @@ import os
 import pwd
 import shutil
 import stat
+import struct
 import subprocess
 import unittest
+import zlib
 
 import harness
 from harness import BIN, Daemon, wait_until
@@ -20,10 +22,10 @@ TAG = f"prt{os.getpid() % 100000}"
 USER, GROUP = TAG + "u", TAG + "g"
 
 
-def as_user(args, data=b"", env=None):
+def as_user(args, data=b"", env=None, extra_groups=()):
     pw = pwd.getpwnam(USER)
     return subprocess.run(args, input=data, capture_output=True, timeout=30, env=env or {"PATH": "/usr/bin:/bin"},
-                          user=pw.pw_uid, group=pw.pw_gid, extra_groups=[], cwd="/")
+                          user=pw.pw_uid, group=pw.pw_gid, extra_groups=list(extra_groups), cwd="/")
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root to create a user and a set-group-id file")
@@ -78,6 +80,20 @@ class Postdrop(unittest.TestCase):
         self.assertIn(f"From: Drop User <{USER}@localhost>".encode(), got)
         self.assertIn(b"Subject: as a user", got)
 
+    def test_group_member_submits_once_through_the_helper(self):
+        # A member of postdrop_group may create files in maildrop/new itself, but could not
+        # fsync new/ afterwards: that refusal used to send a second copy through the helper.
+        gid = __import__("grp").getgrnam(GROUP).gr_gid
+        r = as_user([self.postrider, "sendmail", "pd5@localhost"], b"Subject: member\n\nonce\n", self.env,
+                    extra_groups=[gid])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        [got] = self.d.read_delivered_wait("pd5", 1)
+        self.assertIn(f"from userid {self.uid}".encode(), got)
+        wait_until(lambda: os.listdir(self.q + "/maildrop/new") == [] and self.d.queue_files() == [],
+                   what="maildrop and queue emptied")
+        self.assertEqual(len(self.d.delivered("pd5")), 1)
+        self.assertEqual(os.listdir(self.q + "/maildrop/quarantine"), [])
+
     def test_user_cannot_list_or_read_drops(self):
         # With the daemon stopped a drop stays in new/: the user still cannot see it.
         self.d.stop()
@@ -130,6 +146,24 @@ class Postdrop(unittest.TestCase):
         self.assertEqual(r.returncode, 77, r.stderr)
         self.assertIn(b"is not a maildrop directory", r.stderr)
         self.assertEqual(os.listdir(own + "/maildrop/tmp"), [])
+
+    def test_helper_refuses_records_past_their_bounds(self):
+        def record(payload, version=2, length=None):
+            head = b"PRD1" + struct.pack("<HI", version, len(payload) if length is None else length)
+            return head + payload + struct.pack("<I", zlib.crc32(head + payload))
+        good = record(b"x" * 16)
+        cases = [
+            (struct.pack("<4sHI", b"PRD1", 2, 128 * 1024 * 1024 + 1), b"too large"),  # refused before reading on
+            (good[:-1], b"truncated"),
+            (good + b"\0", b"bytes after"),
+            (good[:-1] + bytes([good[-1] ^ 1]), b"CRC mismatch"),
+            (record(b"x", version=3), b"unknown maildrop record version"),
+        ]
+        for data, why in cases:
+            r = as_user([self.helper, self.q], data)
+            self.assertEqual(r.returncode, 65, (why, r.stderr))  # EX_DATAERR
+            self.assertIn(why, r.stderr)
+        self.assertEqual(os.listdir(self.q + "/maildrop/tmp"), [])  # refused before a file is made
 
 
 if __name__ == "__main__":

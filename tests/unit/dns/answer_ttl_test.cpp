@@ -234,9 +234,14 @@ TEST_CASE("compression pointer loops, forward pointers and pointers past the end
 
 TEST_CASE("absurd record counts are refused before any reading")
 {
-    auto b = message(0, 0);
-    b[6] = 0xff; b[7] = 0xff;  // ANCOUNT 65535
-    CHECK_FALSE(read(b));
+    // Well-formed records all the way: only the rr_max cap can refuse the larger message.
+    auto records = [](std::size_t n) {
+        auto b = message(static_cast<unsigned>(n), 0);
+        for (std::size_t i = 0; i < n; ++i) rr(b, pointer(12), rr_type_mx, 300, mx_rdata(10, pointer(12)));
+        return b;
+    };
+    CHECK(read(records(rr_max)));
+    CHECK_FALSE(read(records(rr_max + 1)));
     CHECK_FALSE(read_answer_ttls({}, rr_type_mx));
 }
 

@@ -148,7 +148,7 @@ transaction make_transaction(const std::vector<std::string>& rcpts, const std::s
 {
     transaction t;
     t.sender = "sender@client.test";
-    for (const auto& r : rcpts) t.recipients.push_back({r, "", 0});
+    for (const auto& r : rcpts) t.recipients.push_back({r, "", 0, {}});
     t.options.size = body.size();
     t.body = &body;
     return t;
