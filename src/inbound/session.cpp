@@ -97,10 +97,8 @@ queue::new_message to_new_message(smtp::accepted_message&& m, const session_stat
     queue::new_message out;
     const std::string single = m.recipients.size() == 1 ? m.recipients.front().address : std::string{};
     trace_info t{m.helo, s.peer_ip, s.deps.config.smtp.hostname, m.protocol, qid, single, s.tls_info};
-    // Prepend in the message's own buffer (its capacity is usually larger): a 25 MiB
-    // message is not copied, and the session does not keep a second copy during the commit.
-    out.content = std::move(m.data);
-    out.content.insert(0, received_header(t, std::time(nullptr)));
+    out.trace = received_header(t, std::time(nullptr));
+    out.content = std::move(m.data);  // not copied: the store writes trace and content as two parts
     out.sender = std::move(m.sender);
     for (auto& r : m.recipients) out.recipients.push_back({std::move(r.address), std::move(r.orcpt), r.notify});
     out.client = s.peer_ip;
@@ -123,7 +121,7 @@ asio::awaitable<void> commit(smtp::server_engine& engine, session_state& s)
     const auto nrcpt = message->recipients.size();
     const std::string auth_user = message->auth_user;
     auto queued = to_new_message(std::move(*message), s, qid);
-    const auto size = queued.content.size();
+    const auto size = queued.trace.size() + queued.content.size();
     auto result = co_await s.deps.queue.submit(qid, std::move(queued));
     if (result.ok && !auth_user.empty())
         log::info("{}: client=[{}] session={} size={} nrcpt={} sasl_username=\"{}\"", qid, s.peer_ip, s.id, size, nrcpt,

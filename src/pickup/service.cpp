@@ -132,7 +132,7 @@ asio::awaitable<bool> service::take(std::string name)
 {
     auto p = prepare(name);
     if (!p) co_return true;
-    const auto size = p->message.content.size();
+    const auto size = p->message.trace.size() + p->message.content.size();
     const auto nrcpt = p->message.recipients.size();
     const auto sender = core::escape(p->message.sender);
     busy_ = true;

@@ -92,7 +92,8 @@ validated_drop validate_drop(dropped_message m, const drop_limits& limits, const
         if (r.notify > 15) return {std::nullopt, "invalid NOTIFY bits"};
         out.recipients.push_back({p.box->str(), {}, r.notify});
     }
-    out.content = trace_header(m, origin) + m.content;
+    out.trace = trace_header(m, origin);
+    out.content = std::move(m.content);  // m is ours (by value); the trace is stored in front
     out.client = "localhost";  // local submission: no network peer
     out.helo = m.helo.empty() ? "localhost" : core::escape(m.helo);
     out.protocol = m.protocol == "local" ? "local" : m.protocol;

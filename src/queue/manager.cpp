@@ -181,13 +181,14 @@ boost::asio::awaitable<commit_result> manager::submit(std::string id, new_messag
     env.ret_full = m.ret_full;
     env.verp_delimiters = std::move(m.verp_delimiters);
     const auto t0 = std::chrono::steady_clock::now();
-    commit_result r = co_await commit(std::move(id), std::move(env), std::move(m.content));
+    commit_result r = co_await commit(std::move(id), std::move(env), std::move(m.trace), std::move(m.content));
     if (s_.on_commit)
         s_.on_commit(r.ok, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     co_return r;
 }
 
-boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope env, std::string content)
+boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope env, std::string trace,
+                                                     std::string content)
 {
     commit_result r;
     if (!store_) { r.reason = "Queue not available"; co_return r; }
@@ -198,7 +199,7 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     }
     store& st = *store_;
     std::vector<disk_worker::phase> phases;
-    phases.push_back([&st, &id, &content, &env] { return st.commit(id, content, env); });
+    phases.push_back([&st, &id, &trace, &content, &env] { return st.commit(id, trace, content, env); });
     auto ec = co_await run(*queue_worker_, std::move(phases), [&st, &id] { st.undo_commit(id); }, true);
     if (ec) {
         log::warn("{}: commit failed status=deferred error=\"{}\"", id, core::escape(ec.message()));
@@ -636,7 +637,7 @@ boost::asio::awaitable<bool> manager::queue_report(std::string id, bounce_input 
     in.original = original;
     const bool dbl = in.kind == report_kind::double_bounce;
     const std::string to = dbl ? in.report_to : in.original_sender;
-    auto res = co_await commit(bid, bounce_envelope(bid, to, dbl), compose_bounce(in));
+    auto res = co_await commit(bid, bounce_envelope(bid, to, dbl), {}, compose_bounce(in));
     static constexpr const char* what[] = {"sender non-delivery notification", "sender delay notification",
                                            "sender delivery status notification", "postmaster double-bounce notification"};
     if (res.ok) log::info("{}: {}: {}", id, what[static_cast<int>(in.kind)], bid);

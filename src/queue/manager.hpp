@@ -177,7 +177,8 @@ private:
     };
 
     // commit - the disk part of submit, shared with internal bounces.
-    boost::asio::awaitable<commit_result> commit(std::string id, envelope env, std::string content);
+    //          The queue file is trace + content (empty trace for our own reports).
+    boost::asio::awaitable<commit_result> commit(std::string id, envelope env, std::string trace, std::string content);
     // install - add a message to the index and schedule its pending recipients (strand).
     //           recovered: loaded from disk at start (see rcpt_state::may_have_copy).
     void install(envelope env, const std::vector<outcome>& journal, bool recovered);

@@ -31,14 +31,14 @@ void store::create_dirs()
     }
 }
 
-std::error_code store::commit(const std::string& id, std::string_view content, envelope& env)
+std::error_code store::commit(const std::string& id, std::string_view head, std::string_view body, envelope& env)
 {
     const bool sync = mode_ == flush_mode::per_file;
-    env.message_size = content.size();
-    env.message_crc = crc32(content);
+    env.message_size = head.size() + body.size();
+    env.message_crc = crc32(body, crc32(head));
     fs::path tmp_mess = dir_ / "tmp" / (id + ".mess"), tmp_env = dir_ / "tmp" / (id + ".env");
     fs::path mess = dir_ / "mess" / id, envf = dir_ / "env" / id;
-    if (auto ec = local::write_new_file(fs_, tmp_mess, content, {}, sync)) return ec;
+    if (auto ec = local::write_new_file(fs_, tmp_mess, head, body, sync)) return ec;
     if (auto ec = local::write_new_file(fs_, tmp_env, encode_envelope(env), {}, sync)) {
         fs_.unlink(tmp_mess.c_str());
         return ec;

@@ -56,7 +56,12 @@ public:
     // commit - write tmp/ID.{mess,env}, rename to mess/ID then env/ID (env/ID last:
     //          its rename is the commit point). Sets env.message_size/crc. On error
     //          nothing is left under mess/ or env/.
-    std::error_code commit(const std::string& id, std::string_view content, envelope& env);
+    //          The message file is head then body, written as two parts (no concatenation).
+    std::error_code commit(const std::string& id, std::string_view head, std::string_view body, envelope& env);
+    std::error_code commit(const std::string& id, std::string_view content, envelope& env)
+    {
+        return commit(id, {}, content, env);
+    }
     // undo_commit - remove a committed-but-unflushed message (its flush failed).
     void undo_commit(const std::string& id);
     // append - add one journal record to env/ID.

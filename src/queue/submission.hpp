@@ -3,7 +3,8 @@
 // Owns: the contract between inbound sessions (and, later, pickup) and the queue.
 // Trust: fields were validated by the smtp/ parsers before they get here
 //        (addresses are syntactically valid RFC 5321 paths); content is the
-//        peer's message, CRLF-normalised, with our trace header prepended.
+//        peer's message, CRLF-normalised; trace is our Received header, which the
+//        queue file holds in front of it.
 // See also: docs/queue-format.md, docs/architecture.md ("the paper path").
 //
 // THE PROMISE: submit() completes with ok only after the message and its
@@ -32,7 +33,9 @@ struct envelope_recipient {
 struct new_message {
     std::string sender;  // empty for the null reverse-path <>
     std::vector<envelope_recipient> recipients;
-    std::string content;    // full message bytes as they will be delivered (trace header included)
+    std::string trace;      // our trace header (CRLF-terminated), stored before content
+    std::string content;    // the message as received; the queue file is trace + content.
+                            // Two fields so a large message is never moved to prepend a header.
     std::string client;     // peer address text, e.g. "127.0.0.1"
     std::string helo;       // what the client said in HELO/EHLO (escaped)
     std::string protocol;   // SMTP, ESMTP, ESMTPS, ... (RFC 3848)

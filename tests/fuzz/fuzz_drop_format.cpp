@@ -8,7 +8,7 @@
 //        payload parser and validation lie behind it.
 // Checks: decoding never crashes; a decoded version-2 record re-encodes to exactly
 //         the input (one encoding per message: nothing is skipped or guessed);
-//         a validated message has a trace header first, CRLF-clean content,
+//         a validated message has a trace header, CRLF-clean trace and content,
 //         allowed VERP delimiters and stays within the limits it was given.
 #include <cstddef>
 #include <cstdint>
@@ -51,8 +51,8 @@ void check_file(std::string_view bytes)
     fuzz::require(v.message.has_value() != !v.error.empty(), "validate: exactly one of message and error");
     if (!v.message) return;
     const auto& m = *v.message;
-    fuzz::require(m.content.rfind("Received: ", 0) == 0, "trace header first");
-    fuzz::require(fuzz::crlf_clean(m.content), "content is CRLF lines");
+    fuzz::require(m.trace.rfind("Received: ", 0) == 0, "a trace header");
+    fuzz::require(fuzz::crlf_clean(m.trace) && fuzz::crlf_clean(m.content), "trace and content are CRLF lines");
     fuzz::require(m.content.find('\0') == std::string::npos, "no NUL");
     fuzz::require(!m.recipients.empty() && m.recipients.size() <= limits.max_recipients, "recipient limit");
     fuzz::require(d.message->content.size() <= limits.max_size, "size limit");

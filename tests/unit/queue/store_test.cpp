@@ -71,6 +71,24 @@ TEST_CASE("commit leaves mess/ID and a decodable env/ID, nothing in tmp/", "[sto
     }
 }
 
+TEST_CASE("a commit in two parts (trace header, message) is one file whose length and CRC cover both", "[store]")
+{
+    test::temp_dir t;
+    store s(local::posix(), t.path() / "q", flush_mode::group);
+    s.create_dirs();
+    queue_id_generator ids;
+    std::string id = ids.next();
+    envelope e = make_env(id);
+    REQUIRE_FALSE(s.commit(id, "Received: by mx.test\r\n", "Subject: x\r\n\r\nhi\r\n", e));
+    CHECK(test::slurp(s.dir() / "mess" / id) == "Received: by mx.test\r\nSubject: x\r\n\r\nhi\r\n");
+    CHECK(e.message_size == 40);
+    CHECK(e.message_crc == crc32("Received: by mx.test\r\nSubject: x\r\n\r\nhi\r\n"));
+    auto r = s.recover();  // recovery accepts it: its length and CRC checks see one message
+    CHECK(r.quarantined == 0);
+    REQUIRE(r.messages.size() == 1);
+    CHECK(r.messages[0].env.queue_id == id);
+}
+
 TEST_CASE("a failed commit leaves nothing behind, whichever call fails", "[store]")
 {
     struct row { test::op o; int n; int err; };

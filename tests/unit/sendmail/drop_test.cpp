@@ -84,8 +84,8 @@ TEST_CASE("validate: a good drop becomes a submission with our trace header")
     CHECK(v.message->sender == "joe@example.org");
     REQUIRE(v.message->recipients.size() == 2);
     CHECK(v.message->recipients[1].notify == 6);
-    CHECK(v.message->content.rfind("Received: by mx.test (postrider, from userid 1000)\r\n\tid 1K120R34C8PAGYR6; Tue, 07 Jan 2025 09:05:03 +0000\r\n", 0) == 0);
-    CHECK(v.message->content.find("Subject: x\r\n\r\nbody\r\n") != std::string::npos);
+    CHECK(v.message->trace == "Received: by mx.test (postrider, from userid 1000)\r\n\tid 1K120R34C8PAGYR6; Tue, 07 Jan 2025 09:05:03 +0000\r\n");
+    CHECK(v.message->content.rfind("Subject: x\r\n\r\nbody\r\n", 0) == 0);
     CHECK(v.message->body_8bit);
 }
 
