@@ -63,6 +63,19 @@ def listening_socket(test, backlog=16):
     return s
 
 
+def flood(test, port, count=120):
+    """Open up to count idle connections to port (bounded; stops at the first refusal),
+    closed when the test ends; for descriptor-exhaustion tests."""
+    conns = []
+    for _ in range(count):
+        try:
+            conns.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+        except OSError:
+            break
+    test.addCleanup(lambda: [c.close() for c in conns])
+    return conns
+
+
 def start_peer(argv, env=None, log_path=None):
     """Start a helper process (sink, DNS...) that dies with us; output to a file."""
     out = open(log_path or os.devnull, "wb")

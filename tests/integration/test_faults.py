@@ -3,7 +3,6 @@
 connection flood, and a corrupted queue file found at start-up."""
 import os
 import smtplib
-import socket
 import time
 import unittest
 
@@ -28,12 +27,7 @@ class DescriptorExhaustion(unittest.TestCase):
         with Daemon(nofile=48, max_sessions=1000, max_sessions_per_ip=1000) as d:
             send(d.port, "before@localhost", "before")
             d.wait_delivered("before", 1)
-            flood = []
-            for _ in range(120):  # bounded; the kernel backlog holds what is not accepted
-                try:
-                    flood.append(socket.create_connection(("127.0.0.1", d.port), timeout=2))
-                except OSError:
-                    break
+            flood = harness.flood(self, d.port)  # the kernel backlog holds what is not accepted
             cpu0, t0 = cpu_seconds(d.proc.pid), time.monotonic()
             wait_until(lambda: "backing off" in d.log(), timeout=10, what="the accept back-off")
             time.sleep(2.0)

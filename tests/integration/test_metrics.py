@@ -153,12 +153,7 @@ class Metrics(unittest.TestCase):
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
             s.sendall(b"\x00\xffNOT HTTP\r\n\r\n")
             s.settimeout(5)
-            data = b""
-            try:
-                while chunk := s.recv(4096):
-                    data += chunk
-            except ConnectionResetError:
-                pass
+            data = recv_all(s)
         self.assertNotIn(b"postrider_", data)
         self.assertEqual(get(self.port, "/healthz")[0], 200)
 
@@ -204,13 +199,7 @@ class MetricsOutOfDescriptors(unittest.TestCase):
             m = wait_until(lambda: re.search(r"metrics: listening on 127\.0\.0\.1:(\d+)", d.log()),
                            what="metrics endpoint")
             port = int(m.group(1))
-            flood = []
-            for _ in range(120):  # bounded; the kernel backlog holds what is not accepted
-                try:
-                    flood.append(socket.create_connection(("127.0.0.1", d.port), timeout=2))
-                except OSError:
-                    break
-            self.addCleanup(lambda: [s.close() for s in flood])
+            flood = harness.flood(self, d.port)  # the kernel backlog holds what is not accepted
             wait_until(lambda: "backing off" in d.log(), timeout=10, what="the SMTP accept back-off")
             scraper = socket.create_connection(("127.0.0.1", port), timeout=2)
             self.addCleanup(scraper.close)
