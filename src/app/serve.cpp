@@ -318,6 +318,7 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
         pickup.stop();
         control.stop();
         cert_hup.cancel();
+        hup.cancel();  // no reload (and no READY=1 after STOPPING=1) during the grace period
     });
 
     // Declared after what it samples, so it is destroyed first.

@@ -100,8 +100,11 @@ class Notify(unittest.TestCase):
         sock.settimeout(15)
         old = os.environ.get("NOTIFY_SOCKET")
         os.environ["NOTIFY_SOCKET"] = path
+        self.hole = harness.listening_socket(self)  # accepts TCP, never speaks
+        self.hole.settimeout(15)
         try:
-            d = Daemon()
+            d = Daemon(relay_domains="far.test", relayhost=f"[127.0.0.1]:{self.hole.getsockname()[1]}",
+                       shutdown_grace="3s")
             d.start()
         finally:
             if old is None:
@@ -130,9 +133,24 @@ class Notify(unittest.TestCase):
         self.assertEqual(again.get("READY"), "1", again)
         self.assertIn("reloaded", again.get("STATUS", ""))
 
+        # A remote delivery to a host that never greets keeps the daemon in its grace period;
+        # a SIGHUP then reloads nothing (no RELOADING=1 / READY=1 after STOPPING=1).
+        c = Client(int(m.group(1)))
+        self.assertEqual(c.reply()[0], "220")
+        for line, code in (("EHLO t.example", "250"), ("MAIL FROM:<a@localhost>", "250"),
+                           ("RCPT TO:<b@far.test>", "250"), ("DATA", "354"), ("Subject: x\r\n\r\nx\r\n.", "250")):
+            self.assertEqual(c.cmd(line)[0], code, line)
+        c.close()
+        conn, _ = self.hole.accept()  # the delivery is connected and waits for a greeting
+        self.addCleanup(conn.close)
         d.proc.send_signal(signal.SIGTERM)
         stopping = message()
         self.assertEqual(stopping.get("STOPPING"), "1", stopping)
+        d.proc.send_signal(signal.SIGHUP)
+        sock.settimeout(1.0)
+        with self.assertRaises(socket.timeout):
+            print("unexpected notification after STOPPING=1:", message())
+        self.assertIsNone(d.proc.poll(), "still in its grace period\n" + d.log())
         self.assertEqual(d.stop(), 0)
 
 
