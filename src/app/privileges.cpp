@@ -54,12 +54,12 @@ void hand_over_dirs(const service_identity& id, const std::vector<std::string>& 
         std::error_code ec;
         fs::create_directories(d, ec);
         if (ec) throw std::runtime_error("mkdir " + d + ": " + ec.message());
+        struct stat st {};
+        if (::lstat(d.c_str(), &st) != 0) fail("stat " + d);
+        if (!S_ISDIR(st.st_mode)) throw std::runtime_error(d + ": not a directory (a symlink is not followed)");
+        // 0700 every start (postdrop_group's 0710 on the queue is set again right after).
         if (::chmod(d.c_str(), 0700) != 0) fail("chmod " + d);
-        give(d, id);
-        for (auto it = fs::recursive_directory_iterator(d, fs::directory_options::none, ec);
-             !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-            give(it->path(), id);
-        if (ec) throw std::runtime_error("walk " + d + ": " + ec.message());
+        if (st.st_uid != id.uid || st.st_gid != id.gid) give(d, id);
     }
 }
 

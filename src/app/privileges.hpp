@@ -25,8 +25,9 @@ struct service_identity {
 //                    std::runtime_error for unknown names or uid/gid 0.
 service_identity resolve_identity(const std::string& user, const std::string& group);
 
-// hand_over_dirs - create each directory (0700) and give it and everything below it
-//                  to the identity (lchown: symlinks are not followed). Root only.
+// hand_over_dirs - create each directory, make it 0700 and give it to the identity.
+//                  The top directory only: root never walks a tree the service user
+//                  can change (a swapped symlink could redirect the walk). Root only.
 void hand_over_dirs(const service_identity& id, const std::vector<std::string>& dirs);
 
 // drop - setgroups({gid}), setresgid, setresuid; throws std::runtime_error if any

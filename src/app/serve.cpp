@@ -30,6 +30,7 @@
 #include "metrics/registry.hpp"
 #include "net/endpoint.hpp"
 #include "net/tls_server.hpp"
+#include "pickup/maildrop.hpp"
 #include "pickup/service.hpp"
 #include "outbound/pool.hpp"
 #include "outbound/secret_file.hpp"
@@ -254,6 +255,13 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
         if (::geteuid() != 0) throw std::runtime_error("user: set to " + s.user + " but not started as root");
         identity = resolve_identity(s.user, s.group);
         hand_over_dirs(*identity, {s.queue_dir, s.mail_root});
+        // The maildrop belongs to postdrop_group, which the service user is not in: only
+        // root can give it that group, so it is prepared here; pickup then finds it right.
+        if (auto gid = postdrop_gid(s)) {
+            std::error_code ec = pickup::ensure_maildrop(s.queue_dir);
+            if (!ec) ec = pickup::share_maildrop(s.queue_dir, *gid);
+            if (ec) throw std::runtime_error("maildrop " + s.queue_dir + ": " + ec.message());
+        }
     } else if (::geteuid() == 0) {
         log::warn("running as root without 'user': mail will be delivered as root; set user = <service account> "
                   "(docs/security.md rule 6)");
