@@ -66,6 +66,10 @@ void server_engine::impl::do_mail(const command& cmd)
     auto params = parse_mail_params(arg.params);
     if (!params.params)
         return fail(555, "5.5.4", params.error, path_field("from", arg.path));
+    // XVERP rewrites the return path of every copy: only for clients that may relay, as
+    // Postfix allows it ($mynetworks by default, authenticated users).
+    if (params.params->xverp && login_.empty() && !settings_.relay_permitted)
+        return fail(550, "5.7.1", "Error: insufficient authorization", path_field("from", arg.path));
     auto path = parse_reverse_path(arg.path, params.params->smtputf8);
     if (!path.ok())
         return address_failure(path.error, true, arg.path);

@@ -14,6 +14,7 @@ from harness import BIN, RelayedDaemonCase, wait_until
 
 class Verp(RelayedDaemonCase):
     mx_keywords = ["PIPELINING", "SIZE 10000000", "8BITMIME"]
+    daemon_settings = {"mynetworks": "127.0.0.1/32"}  # XVERP: only clients that may relay
 
     def sendmail(self, *args, data):
         env = {"PATH": "/usr/bin:/bin", "POSTRIDER_CONFIG": self.d.config}
@@ -61,6 +62,14 @@ class Verp(RelayedDaemonCase):
         for user in ("x1", "x2"):
             [got] = self.d.read_delivered_wait(user, 1)
             self.assertTrue(got.startswith(f"Return-Path: <list+{user}=localhost@example.org>\n".encode()), got[:80])
+
+    def test_xverp_from_outside_mynetworks_is_refused(self):
+        with smtplib.SMTP("127.0.0.1", self.d.port, timeout=10, source_address=("127.0.0.2", 0)) as s:
+            s.ehlo("client.example")
+            code, text = s.mail("list@example.org", ["XVERP"])
+            self.assertEqual(code, 550, text)
+            self.assertIn(b"5.7.1", text)
+            self.assertEqual(s.mail("list@example.org")[0], 250)  # without XVERP: as usual
 
     def test_bad_delimiters_are_a_usage_error(self):
         r = self.sendmail("-XV+x", "a@localhost", data=b"x\n")
