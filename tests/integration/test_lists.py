@@ -33,6 +33,16 @@ owner-team-less: t1
 """
 
 
+def daemon_with_aliases(text, **settings):
+    """A Daemon (not started) whose alias_table holds text; returns (daemon, alias file path)."""
+    d = Daemon(mynetworks="127.0.0.0/8", **settings)
+    aliases = os.path.join(d.dir, "aliases")
+    with open(aliases, "w") as f:
+        f.write(text)
+    d.settings["alias_table"] = aliases
+    return d, aliases
+
+
 def members():
     out = [f"{u}@localhost" for u in LOCAL_GOOD + LOCAL_UNKNOWN]
     out += [f"{u}@r1.test" for u in R1_GOOD + R1_BAD] + [f"{u}@r2.test" for u in R2_GOOD]
@@ -245,11 +255,7 @@ class AliasReload(unittest.TestCase):
     """alias_table is read at start, on SIGHUP (all or nothing) and by check-config (FILE:LINE)."""
 
     def test_check_config_and_sighup(self):
-        d = Daemon(mynetworks="127.0.0.0/8")
-        aliases = os.path.join(d.dir, "aliases")
-        with open(aliases, "w") as f:
-            f.write("crew: alice\n")
-        d.settings["alias_table"] = aliases
+        d, aliases = daemon_with_aliases("crew: alice\n")
         with d:
             with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
                 s.sendmail("x@localhost", ["crew@localhost"], b"Subject: marker-crew1\r\n\r\nx\r\n")
@@ -281,11 +287,8 @@ class ForwardDepth(unittest.TestCase):
     """A chain of distinct aliases (no loop) ends at max_forward_depth with one 5.4.6 bounce."""
 
     def test_chain_longer_than_the_limit_bounces(self):
-        d = Daemon(mynetworks="127.0.0.0/8", max_forward_depth=3)
-        aliases = os.path.join(d.dir, "aliases")
-        with open(aliases, "w") as f:
-            f.write("c0: c1\nc1: c2\nc2: c3\nc3: end\nshort0: short1\nshort1: end\n")
-        d.settings["alias_table"] = aliases
+        d, _ = daemon_with_aliases("c0: c1\nc1: c2\nc2: c3\nc3: end\nshort0: short1\nshort1: end\n",
+                                   max_forward_depth=3)
         with d:
             with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
                 s.sendmail("chainer@localhost", ["c0@localhost"], b"Subject: marker-chain\r\n\r\nx\r\n")
