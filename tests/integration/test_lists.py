@@ -13,7 +13,7 @@ import subprocess
 import time
 import unittest
 
-from harness import BIN, Daemon, wait_until
+from harness import BIN, Daemon, free_port, wait_until
 
 LOCAL_GOOD = [f"u{i:03d}" for i in range(120)]
 LOCAL_UNKNOWN = ["ghost1", "ghost2", "ghost3"]
@@ -301,6 +301,35 @@ class ForwardDepth(unittest.TestCase):
             self.assertIn(b"marker-short", got)
             time.sleep(0.5)
             self.assertEqual(len(d.delivered("end")), 1)
+
+
+class TwoServersAliasLoop(unittest.TestCase):
+    """x@a.test is an alias for y@b.test on one instance, y@b.test for x@a.test on the other:
+    the Delivered-To check stops the loop at its second visit with one bounce to the sender."""
+
+    def test_aliases_forwarding_to_each_other_bounce_once(self):
+        pa, pb = free_port(), free_port()
+        a, a_aliases = daemon_with_aliases("x: y@b.test\n", listen=f"127.0.0.1:{pa}", local_domains="a.test",
+                                           hostname="a.test", dns_servers="127.0.0.1:9")
+        b, b_aliases = daemon_with_aliases("y: x@a.test\n", listen=f"127.0.0.1:{pb}", local_domains="b.test",
+                                           hostname="b.test", dns_servers="127.0.0.1:9")
+        for d, peer in ((a, pb), (b, pa)):
+            table = os.path.join(d.dir, "transport")
+            with open(table, "w") as f:
+                f.write(f"{'b.test' if d is a else 'a.test'} [127.0.0.1]:{peer}\n")
+            d.settings["transport_table"] = table
+        with a, b:
+            with smtplib.SMTP("127.0.0.1", pa, timeout=10) as s:
+                s.sendmail("origin@a.test", ["x@a.test"], b"Subject: marker-alias-ping-pong\r\n\r\nbody\r\n")
+            [bounce] = wait_until(lambda: [m for m in a.read_delivered("origin", "a.test") if b"marker-alias-ping-pong" in m],
+                                  timeout=30, what="the loop bounce at the origin")
+            self.assertIn(b"Status: 5.4.6", bounce)
+            self.assertIn(b"already delivered to this recipient", bounce)
+            self.assertRegex(a.log(), r"to=<x@a\.test>, relay=local, .*dsn=5\.4\.6, status=bounced")
+            self.assertEqual(len(re.findall(r"forwarded from \w+ for <x@a\.test>", a.log())), 1)
+            self.assertEqual(len(re.findall(r"forwarded from \w+ for <y@b\.test>", b.log())), 1)
+            time.sleep(1)  # a second bounce would have arrived by now
+            self.assertEqual(len([m for m in a.read_delivered("origin", "a.test") if b"marker-alias-ping-pong" in m]), 1)
 
 
 if __name__ == "__main__":
