@@ -33,10 +33,19 @@ std::vector<owner_check> owner_checks(const std::string& list, const std::string
         if (t.aliases() && t.aliases()->has(local, domain)) {
             c.known = true;
         } else if (auto path = t.lookup_exact(local, domain)) {
-            if (!t.default_mapping()) c.known = true;
-            else c.dir_to_stat = user_dir_of(*path);  // the default mapping answers for any safe name
+            if (!t.default_mapping()) {
+                c.known = true;
+            } else if (const auto dir = user_dir_of(*path); !dir.empty()) {
+                const auto cands = extension_candidates(local, t.recipient_delimiter());
+                if (cands.size() == 1) {
+                    c.path_to_stat = dir;
+                } else if (const auto ext = local.substr(cands.back().size() + 1); safe_name(ext)) {
+                    c.path_to_stat = dir + "/.qmail-" + ext;
+                    c.expect_file = true;
+                }
+            }
         }
-        if (c.known || !c.dir_to_stat.empty()) out.push_back(std::move(c));
+        if (c.known || !c.path_to_stat.empty()) out.push_back(std::move(c));
     }
     return out;
 }
@@ -126,7 +135,7 @@ expansion finish_expansion(const expansion_plan& p, const expansion_facts& f, bo
     }
     if (forwards)
         for (std::size_t i = 0; i < p.owners.size(); ++i)
-            if (p.owners[i].known || (i < f.owner_dir_exists.size() && f.owner_dir_exists[i])) {
+            if (p.owners[i].known || (i < f.owner_exists.size() && f.owner_exists[i])) {
                 e.envelope_sender = p.owners[i].address;
                 break;
             }
