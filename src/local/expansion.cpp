@@ -32,18 +32,22 @@ std::vector<owner_check> owner_checks(const std::string& list, const std::string
         c.address = local + "@" + domain;
         if (t.aliases() && t.aliases()->has(local, domain)) {
             c.known = true;
-        } else if (auto path = t.lookup_exact(local, domain)) {
-            if (!t.default_mapping()) {
+        } else if (const auto cands = extension_candidates(local, t.recipient_delimiter()); cands.size() > 1) {
+            // With an extension (joe+list-owner lives with joe): an exact table entry, else
+            // the exact forward file in the directory it falls back to, as qmail asks.
+            if (!t.default_mapping() && t.lookup_exact(local, domain)) {
                 c.known = true;
-            } else if (const auto dir = user_dir_of(*path); !dir.empty()) {
-                const auto cands = extension_candidates(local, t.recipient_delimiter());
-                if (cands.size() == 1) {
-                    c.path_to_stat = dir;
-                } else if (const auto ext = local.substr(cands.back().size() + 1); safe_name(ext)) {
+            } else if (auto path = t.lookup(local, domain)) {
+                const auto dir = user_dir_of(*path);
+                const auto ext = local.substr(cands.back().size() + 1);
+                if (!dir.empty() && safe_name(ext)) {
                     c.path_to_stat = dir + "/.qmail-" + ext;
                     c.expect_file = true;
                 }
             }
+        } else if (auto path = t.lookup_exact(local, domain)) {
+            if (!t.default_mapping()) c.known = true;
+            else c.path_to_stat = user_dir_of(*path);  // the default mapping answers for any safe name
         }
         if (c.known || !c.path_to_stat.empty()) out.push_back(std::move(c));
     }

@@ -21,7 +21,7 @@ R1_GOOD = [f"a{i:02d}" for i in range(40)]
 R1_BAD = ["bad1", "bad2"]
 R2_GOOD = [f"b{i:02d}" for i in range(35)]
 MAILBOXES = LOCAL_GOOD + ["owner-biglist", "poster", "t1", "t2", "t3", "fwd", "loopa", "loopb", "loopsender",
-                          "dotdot", "victim", "linker", "prog", "selfish", "plain", "hup"]
+                          "dotdot", "victim", "linker", "prog", "selfish", "plain", "hup", "listrunner", "fr1", "fr2"]
 
 ALIASES = """# the 200-member list, written across continuation lines
 biglist: {members}
@@ -75,6 +75,9 @@ class Lists(unittest.TestCase):
         cls.write_forward("loopb", ".qmail", "&loopa@localhost\n")
         cls.write_forward("dotdot", ".qmail", "./../victim/Maildir/\n")
         cls.write_forward("prog", ".qmail", "|/bin/cat\n")
+        # A user-run list: one file for the members, one that makes the owner address exist.
+        cls.write_forward("listrunner", ".qmail-friends", "&fr1@localhost\nfr2@localhost\n&ghost9@localhost\n")
+        cls.write_forward("listrunner", ".qmail-friends-owner", "./Maildir/\n")
         try:
             d.start()
         except BaseException:
@@ -193,6 +196,18 @@ class Lists(unittest.TestCase):
             s.rset()
 
     # --- forward files -----------------------------------------------------------
+
+    def test_user_run_list_with_one_file_bounces_to_its_owner_file(self):
+        self.send("plain@localhost", ["listrunner+friends@localhost"], b"Subject: marker-friends\r\n\r\nx\r\n")
+        for u in ("fr1", "fr2"):
+            wait_until(lambda: [m for m in self.d.read_delivered(u) if b"marker-friends" in m], what=u)
+        [got] = [m for m in self.d.read_delivered("fr1") if b"marker-friends" in m]
+        self.assertTrue(got.startswith(b"Return-Path: <listrunner+friends-owner@localhost>\n"), got[:80])
+        [b] = wait_until(lambda: [m for m in self.d.read_delivered("listrunner") if b"ghost9@localhost" in m],
+                         what="the bounce at the list's owner")
+        self.assertIn(b"\nDelivered-To: listrunner+friends-owner@localhost\n", b)
+        self.assertIn(b"Status: 5.1.1", b)
+        self.assertEqual([m for m in self.d.read_delivered("plain") if b"marker-friends" in m], [])
 
     def test_forward_file_keeps_a_copy_and_forwards(self):
         self.send("plain@localhost", ["fwd@localhost"], b"Subject: marker-fwd\r\n\r\nx\r\n")
