@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/limits.hpp"
+#include "core/masquerade.hpp"
 
 namespace postrider::config {
 
@@ -55,6 +56,13 @@ struct settings {
     std::string mail_root = "var/mail";
     std::size_t max_received_headers = 100;  // more Received: fields bounce 5.4.6 (qmail's hop limit); 0 = no limit
     std::string recipient_delimiter = "+";   // user+ext: each character separates an extension; empty = none
+
+    // Masquerading and host hiding of locally injected mail (docs/addressing.md)
+    std::vector<std::string> masquerade_domains;     // user@host.example.com -> user@example.com; "!d" excludes d
+    std::vector<std::string> masquerade_exceptions;  // local parts never masqueraded (e.g. root)
+    std::vector<std::string> masquerade_classes{"envelope_sender", "header_sender"};  // + header_recipient
+    bool hide_client_hosts = false;  // Received of local/authenticated mail names no client host, address or uid
+    std::string myorigin;            // domain sendmail gives bare local parts; empty: first of local_domains
 
     // Queue
     std::string queue_dir = "var/queue";
@@ -104,6 +112,9 @@ struct settings {
 
     friend bool operator==(const settings&, const settings&) = default;  // SIGHUP: what changed
 };
+
+// masquerade_rules - the masquerade_* settings as core::masquerade_rules (lower case).
+core::masquerade_rules masquerade_rules(const settings& s);
 
 // validate - every problem found, one human-readable sentence each; empty means valid.
 std::vector<std::string> validate(const settings& s);

@@ -181,14 +181,15 @@ boost::asio::awaitable<commit_result> manager::submit(std::string id, new_messag
     env.ret_full = m.ret_full;
     env.verp_delimiters = std::move(m.verp_delimiters);
     const auto t0 = std::chrono::steady_clock::now();
-    commit_result r = co_await commit(std::move(id), std::move(env), std::move(m.trace), std::move(m.content));
+    commit_result r =
+        co_await commit(std::move(id), std::move(env), std::move(m.trace), std::move(m.content), m.content_skip);
     if (s_.on_commit)
         s_.on_commit(r.ok, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     co_return r;
 }
 
 boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope env, std::string trace,
-                                                     std::string content)
+                                                     std::string content, std::size_t skip)
 {
     commit_result r;
     if (!store_) { r.reason = "Queue not available"; co_return r; }
@@ -199,7 +200,8 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     }
     store& st = *store_;
     std::vector<disk_worker::phase> phases;
-    phases.push_back([&st, &id, &trace, &content, &env] { return st.commit(id, trace, content, env); });
+    const std::string_view body = std::string_view(content).substr(std::min(skip, content.size()));
+    phases.push_back([&st, &id, &trace, body, &env] { return st.commit(id, trace, body, env); });
     auto ec = co_await run(*queue_worker_, std::move(phases), [&st, &id] { st.undo_commit(id); }, true);
     if (ec) {
         log::warn("{}: commit failed status=deferred error=\"{}\"", id, core::escape(ec.message()));

@@ -177,8 +177,10 @@ private:
     };
 
     // commit - the disk part of submit, shared with internal bounces.
-    //          The queue file is trace + content (empty trace for our own reports).
-    boost::asio::awaitable<commit_result> commit(std::string id, envelope env, std::string trace, std::string content);
+    //          The queue file is trace + content[skip..] (empty trace for our own reports;
+    //          skip: the octets trace already holds rewritten, new_message::content_skip).
+    boost::asio::awaitable<commit_result> commit(std::string id, envelope env, std::string trace, std::string content,
+                                                 std::size_t skip = 0);
     // install - add a message to the index and schedule its pending recipients (strand).
     //           recovered: loaded from disk at start (see rcpt_state::may_have_copy).
     void install(envelope env, const std::vector<outcome>& journal, bool recovered);

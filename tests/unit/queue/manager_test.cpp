@@ -314,6 +314,25 @@ TEST_CASE("VERP: each local copy gets its own Return-Path; without VERP the send
     CHECK(only_message(t, "example.org", "dave").rfind("Return-Path: <owner-list@example.org>\n", 0) == 0);
 }
 
+TEST_CASE("content_skip: the queue file is trace + content after the skipped octets", "[manager]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    manager mgr(io.get_executor(), make_settings(t), table);
+    mgr.start();
+    auto m = make_message("alice@example.org", {"bob@example.org"});
+    m.trace = "Received: by us\r\nFrom: new@example.org\r\n";
+    m.content = "From: old@host.example.org\r\n\r\nbody\r\n";
+    m.content_skip = std::string_view("From: old@host.example.org\r\n").size();
+    std::optional<commit_result> res;
+    submit_one(io, mgr, std::move(m), res);
+    REQUIRE(run_until(io, [&] { return res && maildir_new(t, "example.org", "bob").size() == 1; }));
+    auto got = only_message(t, "example.org", "bob");
+    CHECK(got.find("Received: by us\nFrom: new@example.org\n\nbody\n") != std::string::npos);
+    CHECK(got.find("old@") == std::string::npos);
+}
+
 namespace {
 
 // burst_child - in a forked child: submit forever from 8 coroutines, report each
