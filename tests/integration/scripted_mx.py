@@ -23,10 +23,13 @@ class ScriptedMX:
     bad_greeting: "drip" sends the greeting one byte every drip_interval seconds;
                   "huge" sends a greeting line of huge_octets octets. Only the first
                   bad_connections connections get it; later ones are served normally.
+    refuse_rcpts: RCPT TO addresses (as written inside <>) answered 550 5.1.1.
     """
 
     def __init__(self, host, port, keywords=(), bad_starttls=False, drop_in_data=0,
-                 bad_greeting=None, bad_connections=1, drip_interval=0.5, huge_octets=10 * 1024 * 1024):
+                 bad_greeting=None, bad_connections=1, drip_interval=0.5, huge_octets=10 * 1024 * 1024,
+                 refuse_rcpts=()):
+        self.refuse_rcpts = {a.lower() for a in refuse_rcpts}
         self.keywords = list(keywords)
         self.bad_starttls = bad_starttls
         self.drops_left = drop_in_data
@@ -154,8 +157,12 @@ class _Session:
             self.mail, self.rcpts = cmd, []
             self.say("250 2.1.0 ok")
         elif verb == "RCPT":
-            self.rcpts.append(cmd)
-            self.say("250 2.1.5 ok")
+            address = cmd.split("<", 1)[-1].split(">", 1)[0].lower()
+            if address in self.mx.refuse_rcpts:
+                self.say("550 5.1.1 <%s>: Recipient address rejected: User unknown" % address)
+            else:
+                self.rcpts.append(cmd)
+                self.say("250 2.1.5 ok")
         elif verb == "DATA":
             return self.data()
         elif verb == "QUIT":
@@ -166,6 +173,9 @@ class _Session:
         return True
 
     def data(self):
+        if self.mx.refuse_rcpts and not self.rcpts:  # a pipelined DATA after refused RCPTs
+            self.say("554 5.5.1 Error: no valid recipients")
+            return True
         self.say("354 go ahead")
         with self.mx.lock:
             drop = self.mx.drops_left > 0

@@ -5,10 +5,15 @@ sendmail(1) drops mail into the maildrop; the daemon picks it up, masquerades th
 sender and the sender header fields, and relays it to a scripted MX (relayhost) where the
 result is read. SMTP mail is never masqueraded.
 """
+import os
+import shutil
+import smtplib
 import subprocess
+import tempfile
 
 import harness
 from harness import BIN, RelayedDaemonCase, wait_until
+from test_auth_relay import crypt_hash
 
 
 class Masquerade(RelayedDaemonCase):
@@ -82,7 +87,6 @@ class Masquerade(RelayedDaemonCase):
         self.assertIn(b"\r\nFrom: joe@host.example.com, \"unterminated\r\n", m["data"])
 
     def test_smtp_mail_is_not_masqueraded_and_keeps_its_client_in_received(self):
-        import smtplib
         with smtplib.SMTP("127.0.0.1", self.d.port, timeout=10) as s:
             s.ehlo("client.example")
             s.sendmail("joe@host.example.com", ["far@remote.example"],
@@ -92,6 +96,47 @@ class Masquerade(RelayedDaemonCase):
         self.assertIn(b"\r\nFrom: joe@host.example.com\r\n", m["data"])
         # Not authenticated: host hiding does not apply.
         self.assertTrue(m["data"].startswith(b"Received: from client.example ([127.0.0.1])"), m["data"][:120])
+
+
+class HostHidingAuthenticated(RelayedDaemonCase):
+    """hide_client_hosts for SMTP: only authenticated mail loses the client's HELO and address."""
+    mx_keywords = ["PIPELINING", "8BITMIME"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.users_dir = tempfile.mkdtemp(prefix="postrider-hide-")
+        users = os.path.join(cls.users_dir, "users")
+        with open(users, "w") as f:
+            f.write("alice:" + crypt_hash("s3cret", "$6$") + "\n")
+        cls.daemon_settings = {"auth_users_file": users, "auth_allow_plaintext": "yes",
+                               "hide_client_hosts": "yes", "mynetworks": "127.0.0.1/32"}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.users_dir, ignore_errors=True)
+
+    def send(self, marker, login):
+        with smtplib.SMTP("127.0.0.1", self.d.port, timeout=10) as s:
+            s.ehlo("laptop.internal.example")
+            if login:
+                s.login("alice", "s3cret")
+            s.sendmail("alice@host.example.com", ["far@remote.example"],
+                       b"From: alice@host.example.com\r\nSubject: " + marker.encode() + b"\r\n\r\nx\r\n")
+        [m] = wait_until(lambda: self.mx.messages_containing(marker), what=f"{marker} at the MX")
+        return m["data"]
+
+    def test_authenticated_mail_names_no_client(self):
+        data = self.send("marker-hide-auth", login=True)
+        self.assertTrue(data.startswith(b"Received: by mx.test (postrider) with ESMTPA id "), data[:120])
+        self.assertNotIn(b"laptop.internal.example", data)
+        self.assertNotIn(b"[127.0.0.1]", data)
+        self.assertRegex(self.d.log(), r"client=\[127\.0\.0\.1\]")  # the log still has it
+
+    def test_unauthenticated_mail_keeps_its_client(self):
+        data = self.send("marker-hide-plain", login=False)
+        self.assertTrue(data.startswith(b"Received: from laptop.internal.example ([127.0.0.1])"), data[:120])
 
 
 if __name__ == "__main__":
