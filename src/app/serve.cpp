@@ -63,6 +63,7 @@ inbound::session_config session_config_from(const config::settings& s, const std
     c.auth_failure_delay = s.auth_failure_delay;
     c.smtp.auth_plaintext = s.auth_allow_plaintext;
     c.smtp.sender_login_match = s.auth_sender_login_match;
+    c.hide_client_hosts = s.hide_client_hosts;
     return c;
 }
 
@@ -317,7 +318,7 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     // sendmail(1)'s maildrop and the queue tools' control socket (docs/sendmail.md).
     pickup::service pickup(io.get_executor(),
                            {s.queue_dir, hostname, {s.message_size_limit, s.recipient_limit, s.verp_delimiters},
-                            std::chrono::seconds(5), postdrop_gid(s)},
+                            std::chrono::seconds(5), postdrop_gid(s), config::masquerade_rules(s), s.hide_client_hosts},
                            queue);
     pickup.start();
     control::server control(io.get_executor(), s.queue_dir, queue);

@@ -31,6 +31,7 @@ std::string our_hostname(const config::settings& s)
 
 std::string origin_domain(const config::settings& s)
 {
+    if (!s.myorigin.empty()) return s.myorigin;
     return s.local_domains.empty() ? our_hostname(s) : s.local_domains.front();
 }
 

@@ -20,7 +20,8 @@ struct local_user {
 
 // current_user - the passwd entry of getuid(); nullopt when there is none.
 std::optional<local_user> current_user();
-// origin_domain - the first local domain (so bounces to local senders stay local), else the hostname.
+// origin_domain - myorigin; else the first local domain (so bounces to local senders stay
+//                 local), else the hostname.
 std::string origin_domain(const config::settings& s);
 // our_hostname - hostname setting, else the machine's name.
 std::string our_hostname(const config::settings& s);

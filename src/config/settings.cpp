@@ -67,7 +67,37 @@ bool valid_nexthop(std::string_view s)
     return true;
 }
 
+// valid_domain - letters, digits, '-' and '.' labels of 1-63 octets, at most 253 octets.
+bool valid_domain(std::string_view d)
+{
+    if (d.empty() || d.size() > 253 || d.front() == '.' || d.back() == '.' || d.find("..") != d.npos) return false;
+    std::size_t label = 0;
+    for (char c : d) {
+        label = c == '.' ? 0 : label + 1;
+        if (label > 63 || !(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.')) return false;
+    }
+    return true;
+}
+
 }  // namespace
+
+core::masquerade_rules masquerade_rules(const settings& s)
+{
+    auto lower = [](std::string v) {
+        for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return v;
+    };
+    core::masquerade_rules r;
+    for (const auto& d : s.masquerade_domains) r.domains.push_back(lower(d));
+    for (const auto& l : s.masquerade_exceptions) r.exceptions.push_back(lower(l));
+    r.classes = 0;
+    for (const auto& c : s.masquerade_classes) {
+        if (c == "envelope_sender") r.classes |= core::masq_envelope_sender;
+        if (c == "header_sender") r.classes |= core::masq_header_sender;
+        if (c == "header_recipient") r.classes |= core::masq_header_recipient;
+    }
+    return r;
+}
 
 std::vector<std::string> validate(const settings& s)
 {
@@ -123,6 +153,17 @@ std::vector<std::string> validate(const settings& s)
         errors.push_back("max_forward_depth: must be between 1 and 1000");
     if (!core::valid_verp_delimiters(s.verp_delimiters))
         errors.push_back("verp_delimiters: must be two characters from \"-=+\"");
+    for (const auto& d : s.masquerade_domains)
+        if (!valid_domain(d.starts_with('!') ? std::string_view(d).substr(1) : std::string_view(d)))
+            errors.push_back("masquerade_domains: '" + d + "' is not a domain name (or !domain)");
+    for (const auto& l : s.masquerade_exceptions)
+        if (l.empty() || l.find_first_of("@ \t\"") != std::string::npos)
+            errors.push_back("masquerade_exceptions: '" + l + "' is not a local part");
+    for (const auto& c : s.masquerade_classes)
+        if (c != "envelope_sender" && c != "header_sender" && c != "header_recipient")
+            errors.push_back("masquerade_classes: '" + c + "' is not envelope_sender, header_sender or header_recipient");
+    if (!s.myorigin.empty() && !valid_domain(s.myorigin))
+        errors.push_back("myorigin: '" + s.myorigin + "' is not a domain name");
     for (char c : s.postdrop_group)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
             errors.push_back("postdrop_group: must be a group name (letters, digits, - and _)");

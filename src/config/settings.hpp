@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/limits.hpp"
+#include "core/masquerade.hpp"
 
 namespace postrider::config {
 
@@ -58,6 +59,13 @@ struct settings {
     std::string alias_table;                 // "name: addr, addr" lines (docs/addressing.md); empty: no aliases
     bool allow_program_delivery = false;     // |command lines in forward files; off: such a file defers
     std::size_t max_forward_depth = 20;      // Delivered-To fields a forwarded message may carry (each forward adds one)
+
+    // Masquerading and host hiding of locally injected mail (docs/addressing.md)
+    std::vector<std::string> masquerade_domains;     // user@host.example.com -> user@example.com; "!d" excludes d
+    std::vector<std::string> masquerade_exceptions;  // local parts never masqueraded (e.g. root)
+    std::vector<std::string> masquerade_classes{"envelope_sender", "header_sender"};  // + header_recipient
+    bool hide_client_hosts = false;  // Received of local/authenticated mail names no client host, address or uid
+    std::string myorigin;            // domain sendmail gives bare local parts; empty: first of local_domains
 
     // Queue
     std::string queue_dir = "var/queue";
@@ -107,6 +115,9 @@ struct settings {
 
     friend bool operator==(const settings&, const settings&) = default;  // SIGHUP: what changed
 };
+
+// masquerade_rules - the masquerade_* settings as core::masquerade_rules (lower case).
+core::masquerade_rules masquerade_rules(const settings& s);
 
 // validate - every problem found, one human-readable sentence each; empty means valid.
 std::vector<std::string> validate(const settings& s);

@@ -96,7 +96,8 @@ queue::new_message to_new_message(smtp::accepted_message&& m, const session_stat
 {
     queue::new_message out;
     const std::string single = m.recipients.size() == 1 ? m.recipients.front().address : std::string{};
-    trace_info t{m.helo, s.peer_ip, s.deps.config.smtp.hostname, m.protocol, qid, single, s.tls_info};
+    trace_info t{m.helo, s.peer_ip, s.deps.config.smtp.hostname, m.protocol, qid, single, s.tls_info,
+                 s.deps.config.hide_client_hosts && !m.auth_user.empty()};
     out.trace = received_header(t, std::time(nullptr));
     out.content = std::move(m.data);  // not copied: the store writes trace and content as two parts
     out.sender = std::move(m.sender);

@@ -31,6 +31,7 @@ struct session_config {
     std::chrono::seconds session_budget{1800};
     std::chrono::seconds tls_handshake_timeout{60};
     std::chrono::seconds auth_failure_delay{1};  // a wrong password is answered this much later
+    bool hide_client_hosts = false;  // Received of authenticated mail: no client HELO or address
 };
 
 // What a listener serves: plain SMTP with optional STARTTLS (25), or TLS from

@@ -21,10 +21,17 @@ std::string rfc5322_date(std::time_t when)
 std::string received_header(const trace_info& t, std::time_t when)
 {
     // Postfix's layout: only a single recipient is named, so a Bcc list is not disclosed.
-    std::string header = fmt::format("Received: from {} ([{}])\r\n", core::escape(t.helo), t.client_ip);
-    // Postfix's TLS line, so tools that parse Received headers for TLS find it.
-    if (!t.tls.empty()) header += fmt::format("\t(using {})\r\n", core::escape(t.tls));
-    header += fmt::format("\tby {} (postrider) with {} id {}", t.our_host, t.protocol, t.queue_id);
+    std::string header;
+    if (t.hide_client) {
+        // Host hiding: the client's name and address stay in our log (client=, session=), not in
+        // the mail; the protocol (ESMTPSA) still tells that TLS was used.
+        header = fmt::format("Received: by {} (postrider) with {} id {}", t.our_host, t.protocol, t.queue_id);
+    } else {
+        header = fmt::format("Received: from {} ([{}])\r\n", core::escape(t.helo), t.client_ip);
+        // Postfix's TLS line, so tools that parse Received headers for TLS find it.
+        if (!t.tls.empty()) header += fmt::format("\t(using {})\r\n", core::escape(t.tls));
+        header += fmt::format("\tby {} (postrider) with {} id {}", t.our_host, t.protocol, t.queue_id);
+    }
     if (!t.single_rcpt.empty()) header += fmt::format("\r\n\tfor <{}>", core::escape(t.single_rcpt));
     header += fmt::format("; {}\r\n", rfc5322_date(when));
     return header;

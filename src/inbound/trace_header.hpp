@@ -20,6 +20,7 @@ struct trace_info {
     std::string_view queue_id;
     std::string_view single_rcpt;  // set only when the message has exactly one recipient
     std::string_view tls{};        // net::tls_summary() of the session, empty without TLS
+    bool hide_client = false;      // hide_client_hosts: no "from HELO ([ip])" clause
 };
 
 // rfc5322_date - "Wed, 25 Nov 2026 01:04:05 +0000" for a UTC time.

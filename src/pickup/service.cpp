@@ -121,10 +121,11 @@ std::optional<service::prepared> service::prepare(const std::string& name)
     prepared p;
     p.qid = queue_.allocate_id();
     p.owner = static_cast<unsigned>(r.owner);
-    drop_origin origin{s_.hostname, p.qid, p.owner, std::time(nullptr)};
+    drop_origin origin{s_.hostname, p.qid, p.owner, std::time(nullptr), s_.hide_client};
     auto v = validate_drop(std::move(*decoded.message), s_.limits, origin);
     if (!v.message) return refuse(name, v.error), std::nullopt;
     p.message = std::move(*v.message);
+    masquerade_drop(p.message, s_.masquerade);
     return p;
 }
 
@@ -132,7 +133,7 @@ asio::awaitable<bool> service::take(std::string name)
 {
     auto p = prepare(name);
     if (!p) co_return true;
-    const auto size = p->message.trace.size() + p->message.content.size();
+    const auto size = p->message.trace.size() + p->message.content.size() - p->message.content_skip;
     const auto nrcpt = p->message.recipients.size();
     const auto sender = core::escape(p->message.sender);
     busy_ = true;

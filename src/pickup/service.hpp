@@ -44,6 +44,8 @@ struct service_settings {
     // postdrop_group's gid: queue_dir 0710 and maildrop/, tmp/, new/ 1730 with that group
     // (docs/security.md rule 1); unset: the directories stay as created (0700).
     std::optional<gid_t> postdrop_gid;
+    core::masquerade_rules masquerade;  // masquerade_* (docs/addressing.md)
+    bool hide_client = false;           // hide_client_hosts
 };
 
 struct service_stats {

@@ -27,12 +27,16 @@ std::string date_text(std::time_t when)
     return buf;
 }
 
-// trace_header - "Received: by HOST (postrider, from userid N) [with PROTO] id ID; date".
+// trace_header - "Received: by HOST (postrider, from userid N) [with PROTO] id ID; date";
+//                with hide_client: "Received: by HOST (postrider) [with PROTO] id ID; date"
+//                (the uid and HELO stay in the pickup log line).
 std::string trace_header(const dropped_message& m, const drop_origin& o)
 {
     std::string h = "Received: ";
-    if (!m.helo.empty()) h += "from " + core::escape(m.helo) + " ";
-    h += "by " + core::escape(o.our_host) + " (postrider, from userid " + std::to_string(o.owner_uid) + ")\r\n\t";
+    if (!m.helo.empty() && !o.hide_client) h += "from " + core::escape(m.helo) + " ";
+    h += "by " + core::escape(o.our_host) + " (postrider";
+    if (!o.hide_client) h += ", from userid " + std::to_string(o.owner_uid);
+    h += ")\r\n\t";
     if (m.protocol != "local") h += "with " + m.protocol + " ";
     h += "id " + o.queue_id + "; " + date_text(o.now) + "\r\n";
     return h;
@@ -108,6 +112,17 @@ validated_drop validate_drop(dropped_message m, const drop_limits& limits, const
         return {std::nullopt, "VERP delimiters without the VERP flag"};
     }
     return {std::move(out), {}};
+}
+
+void masquerade_drop(queue::new_message& m, const core::masquerade_rules& r)
+{
+    if (r.empty()) return;
+    if (r.classes & core::masq_envelope_sender)
+        if (auto a = core::masquerade_address(m.sender, r)) m.sender = std::move(*a);
+    if (auto h = core::masquerade_header(std::string_view(m.content).substr(m.content_skip), r)) {
+        m.trace += h->header;
+        m.content_skip += h->replaced;
+    }
 }
 
 }  // namespace postrider::pickup

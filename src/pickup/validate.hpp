@@ -3,7 +3,7 @@
 //
 // PURE: no I/O, no clock (time, uid and ids are parameters).
 // Owns: the rules a maildrop message must meet before it may enter the queue,
-//       and the Received: header pickup prepends.
+//       the Received: header pickup prepends, and the masquerading of local mail.
 // Trust: the input is UNTRUSTED: a maildrop file could have been written by
 //        any process with write access to the maildrop, not only by our
 //        wrapper. Addresses go through the same smtp/ parsers as SMTP input;
@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "core/masquerade.hpp"
 #include "pickup/drop_format.hpp"
 #include "queue/submission.hpp"
 
@@ -34,6 +35,7 @@ struct drop_origin {
     std::string queue_id;  // the id the message will get
     unsigned owner_uid = 0;  // st_uid of the maildrop file
     std::time_t now = 0;
+    bool hide_client = false;  // hide_client_hosts: the Received names neither HELO nor uid
 };
 
 struct validated_drop {
@@ -47,5 +49,11 @@ std::string check_content(std::string_view content);
 
 // validate_drop - the submission for a decoded file, trace header prepended; or the reason.
 validated_drop validate_drop(dropped_message m, const drop_limits& limits, const drop_origin& origin);
+
+// masquerade_drop - masquerading (docs/addressing.md) of a validated local submission: the
+//                   envelope sender and the header fields of r.classes. The rewritten header
+//                   section is appended to m.trace and m.content_skip covers the original, so
+//                   the body is never copied. Nothing changes when no rule applies.
+void masquerade_drop(queue::new_message& m, const core::masquerade_rules& r);
 
 }  // namespace postrider::pickup

@@ -41,7 +41,8 @@ struct bounce_input {
     std::string hostname;         // our name: Reporting-MTA, From: MAILER-DAEMON@hostname
     std::string queue_id;         // of the original message
     std::string original_sender;  // To: of the bounce; never empty (no bounce to <>)
-    std::string report_to;        // To: when not original_sender (double bounce: the admin)
+    std::string report_to;        // To: and envelope recipient when not original_sender (double
+                                  // bounce: the admin; VERP: the return path naming the recipient)
     std::int64_t expiry_unix = 0; // delay: Will-Retry-Until (arrival + queue lifetime)
     std::string envid;            // RFC 3461 ENVID, may be empty
     std::int64_t arrival_unix = 0;

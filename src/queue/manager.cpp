@@ -183,14 +183,15 @@ boost::asio::awaitable<commit_result> manager::submit(std::string id, new_messag
     env.ret_full = m.ret_full;
     env.verp_delimiters = std::move(m.verp_delimiters);
     const auto t0 = std::chrono::steady_clock::now();
-    commit_result r = co_await commit(std::move(id), std::move(env), std::move(m.trace), std::move(m.content));
+    commit_result r =
+        co_await commit(std::move(id), std::move(env), std::move(m.trace), std::move(m.content), m.content_skip);
     if (s_.on_commit)
         s_.on_commit(r.ok, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     co_return r;
 }
 
 boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope env, std::string trace,
-                                                     std::string content)
+                                                     std::string content, std::size_t skip)
 {
     commit_result r;
     if (!store_) { r.reason = "Queue not available"; co_return r; }
@@ -201,7 +202,8 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     }
     store& st = *store_;
     std::vector<disk_worker::phase> phases;
-    phases.push_back([&st, &id, &trace, &content, &env] { return st.commit(id, trace, content, env); });
+    const std::string_view body = std::string_view(content).substr(std::min(skip, content.size()));
+    phases.push_back([&st, &id, &trace, body, &env] { return st.commit(id, trace, body, env); });
     auto ec = co_await run(*queue_worker_, std::move(phases), [&st, &id] { st.undo_commit(id); }, true);
     if (ec) {
         log::warn("{}: commit failed status=deferred error=\"{}\"", id, core::escape(ec.message()));
@@ -702,34 +704,52 @@ bounce_input manager::report_header(const std::string& id, report_kind kind) con
     return in;
 }
 
-std::optional<bounce_input> manager::bounce_for(const std::string& id)
+std::vector<bounce_input> manager::bounce_for(const std::string& id)
 {
     const auto& m = messages_.at(id);
     const bool null_sender = is_null_sender_mail(m.env);
     std::vector<report_recipient> failed;
+    std::vector<std::size_t> index;  // of each failed recipient in the envelope
     for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
         const auto& er = m.env.recipients[i];
         // A double bounce reports every failure: NOTIFY was addressed to the (null) sender.
-        if (m.rcpts[i].status == rcpt_status::failed && (null_sender || wants_failure_notice(er.notify)))
+        if (m.rcpts[i].status == rcpt_status::failed && (null_sender || wants_failure_notice(er.notify))) {
             failed.push_back({er.address, er.orcpt, m.rcpts[i].dsn_status, m.rcpts[i].reason});
+            index.push_back(i);
+        }
     }
-    if (failed.empty()) return std::nullopt;
+    if (failed.empty()) return {};
     if (null_sender) {
         // Never a loop: a failed double bounce, or no double_bounce_recipient, is only logged
         // (Postfix's default notify_classes drops double bounces the same way).
         if (m.env.is_double_bounce || s_.double_bounce_recipient.empty()) {
             log::warn("{}: undeliverable {} discarded nrcpt={} (null sender)", id,
                       m.env.is_double_bounce ? "double bounce" : "bounce", failed.size());
-            return std::nullopt;
+            return {};
         }
         bounce_input in = report_header(id, report_kind::double_bounce);
         in.report_to = s_.double_bounce_recipient;
         in.recipients = std::move(failed);
-        return in;
+        return {std::move(in)};
     }
-    bounce_input in = report_header(id, report_kind::failure);
-    in.recipients = std::move(failed);
-    return in;
+    // VERP (Postfix's bounce_flush_verp): one notice per failed recipient, sent to the return
+    // path that names it, so a list manager learns who failed from the address alone. A
+    // recipient without a VERP form (quoted local part, too long) is reported to the sender.
+    std::vector<bounce_input> out;
+    bounce_input plain = report_header(id, report_kind::failure);
+    for (std::size_t k = 0; k < failed.size(); ++k) {
+        std::string to = envelope_sender(m.env, index[k]);
+        if (to == m.env.sender) {
+            plain.recipients.push_back(std::move(failed[k]));
+            continue;
+        }
+        bounce_input in = report_header(id, report_kind::failure);
+        in.report_to = std::move(to);
+        in.recipients.push_back(std::move(failed[k]));
+        out.push_back(std::move(in));
+    }
+    if (!plain.recipients.empty()) out.push_back(std::move(plain));
+    return out;
 }
 
 std::optional<bounce_input> manager::success_for(const std::string& id)
@@ -788,7 +808,7 @@ boost::asio::awaitable<bool> manager::queue_report(std::string id, bounce_input 
     in.message_id = bid + "@" + s_.hostname;
     in.original = original;
     const bool dbl = in.kind == report_kind::double_bounce;
-    const std::string to = dbl ? in.report_to : in.original_sender;
+    const std::string to = in.report_to.empty() ? in.original_sender : in.report_to;
     auto res = co_await commit(bid, bounce_envelope(bid, to, dbl), {}, compose_bounce(in));
     static constexpr const char* what[] = {"sender non-delivery notification", "sender delay notification",
                                            "sender delivery status notification", "postmaster double-bounce notification"};
@@ -799,8 +819,12 @@ boost::asio::awaitable<bool> manager::queue_report(std::string id, bounce_input 
 boost::asio::awaitable<bool> manager::queue_bounce(std::string id)
 {
     if (!messages_.at(id).failure_report_queued) {
-        if (auto in = bounce_for(id)) {
-            if (!co_await queue_report(id, std::move(*in))) co_return false;
+        // The list is the same at every try (the recipients are final): a retry after disk
+        // trouble queues only the notices not queued yet.
+        auto reports = bounce_for(id);
+        for (std::size_t k = messages_.at(id).failure_reports_done; k < reports.size(); ++k) {
+            if (!co_await queue_report(id, std::move(reports[k]))) co_return false;
+            ++messages_.at(id).failure_reports_done;
         }
         messages_.at(id).failure_report_queued = true;
     }

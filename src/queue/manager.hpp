@@ -162,6 +162,7 @@ private:
         std::size_t in_flight = 0;
         bool finishing = false;
         bool failure_report_queued = false;  // set once queued, so a retried finish() skips it
+        std::size_t failure_reports_done = 0;  // VERP: per-recipient notices already queued
         bool success_report_queued = false;
         std::int64_t committed_us = 0;  // when the commit was durable (memory only: 0 after a restart)
     };
@@ -179,8 +180,10 @@ private:
     };
 
     // commit - the disk part of submit, shared with internal bounces.
-    //          The queue file is trace + content (empty trace for our own reports).
-    boost::asio::awaitable<commit_result> commit(std::string id, envelope env, std::string trace, std::string content);
+    //          The queue file is trace + content[skip..] (empty trace for our own reports;
+    //          skip: the octets trace already holds rewritten, new_message::content_skip).
+    boost::asio::awaitable<commit_result> commit(std::string id, envelope env, std::string trace, std::string content,
+                                                 std::size_t skip = 0);
     // install - add a message to the index and schedule its pending recipients (strand).
     //           recovered: loaded from disk at start (see rcpt_state::may_have_copy).
     void install(envelope env, const std::vector<outcome>& journal, bool recovered);
@@ -232,9 +235,10 @@ private:
     void maybe_finish(const std::string& id);
     // finish - bounce failed recipients (if any and allowed), then remove the message (strand).
     boost::asio::awaitable<void> finish(std::string id);
-    // bounce_for - the DSN input for a finished message, or nullopt when none is due (strand).
+    // bounce_for - the failure DSNs for a finished message, none when none is due (strand):
+    //              one, or with VERP one per failed recipient to the return path naming it.
     //              A failed message from <> yields a double bounce (or nothing, see docs).
-    std::optional<bounce_input> bounce_for(const std::string& id);
+    std::vector<bounce_input> bounce_for(const std::string& id);
     // success_for - the NOTIFY=SUCCESS report input for a finished message, or nullopt (strand).
     std::optional<bounce_input> success_for(const std::string& id);
     // delay_for - the NOTIFY=DELAY report for one recipient deferred at now, or nullopt (strand).

@@ -36,6 +36,8 @@ struct new_message {
     std::string trace;      // our trace header (CRLF-terminated), stored before content
     std::string content;    // the message as received; the queue file is trace + content.
                             // Two fields so a large message is never moved to prepend a header.
+    std::size_t content_skip = 0;  // leading octets of content not stored because trace holds
+                                   // their rewritten form (masquerading): the body is never moved
     std::string client;     // peer address text, e.g. "127.0.0.1"
     std::string helo;       // what the client said in HELO/EHLO (escaped)
     std::string protocol;   // SMTP, ESMTP, ESMTPS, ... (RFC 3848)

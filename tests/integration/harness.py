@@ -211,14 +211,16 @@ class Daemon:
 class RelayedDaemonCase(unittest.TestCase):
     """One daemon for the whole class, its remote mail relayed to a ScriptedMX on loopback
     (relayhost [127.0.0.1]:PORT; DNS points at a dead port, so nothing else is reached).
-    A subclass sets mx_keywords (the EHLO keywords) and daemon_settings (more settings)."""
+    A subclass sets mx_keywords (the EHLO keywords), mx_options (more ScriptedMX arguments)
+    and daemon_settings (more settings)."""
     mx_keywords = ["PIPELINING", "8BITMIME"]
+    mx_options = {}
     daemon_settings = {}
 
     @classmethod
     def setUpClass(cls):
         from scripted_mx import ScriptedMX  # here: crash_harness imports this module too
-        cls.mx = ScriptedMX("127.0.0.1", 0, cls.mx_keywords)
+        cls.mx = ScriptedMX("127.0.0.1", 0, cls.mx_keywords, **cls.mx_options)
         port = cls.mx.sock.getsockname()[1]
         cls.d = Daemon(relayhost=f"[127.0.0.1]:{port}", dns_servers="127.0.0.1:9", **cls.daemon_settings)
         try:

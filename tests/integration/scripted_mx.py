@@ -176,6 +176,9 @@ class _Session:
         return True
 
     def data(self):
+        if self.mx.reject_rcpt and not self.rcpts:  # a pipelined DATA after refused RCPTs
+            self.say("554 5.5.1 Error: no valid recipients")
+            return True
         self.say("354 go ahead")
         with self.mx.lock:
             drop = self.mx.drops_left > 0

@@ -5,8 +5,10 @@ Remote: a scripted MX on 127.0.0.1 behind relayhost [127.0.0.1]:PORT records eve
 MAIL FROM; local: the Return-Path written into each maildir copy.
 """
 import os
+import shutil
 import smtplib
 import subprocess
+import tempfile
 
 import harness
 from harness import BIN, RelayedDaemonCase, wait_until
@@ -75,6 +77,63 @@ class Verp(RelayedDaemonCase):
         r = self.sendmail("-XV+x", "a@localhost", data=b"x\n")
         self.assertEqual(r.returncode, 64)
         self.assertIn(b"VERP delimiters", r.stderr)
+
+
+class VerpBounces(RelayedDaemonCase):
+    """Postfix's bounce_flush_verp: each failed recipient of a VERP message gets its own failure
+    notice, sent to the return path naming it (owner-list+rcpt=domain@localhost); the mailbox
+    table's extension fallback delivers it to owner-list."""
+    mx_keywords = ["PIPELINING", "8BITMIME"]
+    mx_options = {"reject_rcpt": lambda a: a.lower() == "gone@far.example"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.table_dir = tempfile.mkdtemp(prefix="postrider-verp-")
+        table = os.path.join(cls.table_dir, "mailboxes")
+        with open(table, "w") as f:
+            f.write("owner-list@localhost localhost/owner-list/Maildir\n"
+                    "member@localhost localhost/member/Maildir\n")
+        cls.daemon_settings = {"mailbox_table": table}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.table_dir, ignore_errors=True)
+
+    def test_each_failed_member_gets_its_own_notice_at_its_verp_address(self):
+        env = {"PATH": "/usr/bin:/bin", "POSTRIDER_CONFIG": self.d.config}
+        r = subprocess.run([BIN, "sendmail", "-V", "-f", "owner-list@localhost", "member@localhost",
+                            "nobody@localhost", "gone@far.example", "ok@far.example"],
+                           input=b"Subject: verp bounces\n\nmarker-verp-bounce\n", capture_output=True, env=env,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        [got] = self.d.read_delivered_wait("member", 1)
+        self.assertTrue(got.startswith(b"Return-Path: <owner-list+member=localhost@localhost>\n"), got[:80])
+        dsns = self.d.read_delivered_wait("owner-list", 2)
+        wait_until(lambda: not self.d.queue_files(), what="an empty queue")
+        self.assertEqual(len(self.d.read_delivered("owner-list")), 2)  # exactly two: one per failure
+        by_to = {}
+        for d in dsns:
+            self.assertTrue(d.startswith(b"Return-Path: <>\n"), d[:60])
+            for line in d.split(b"\n"):
+                if line.startswith(b"Delivered-To: "):
+                    by_to[line[len(b"Delivered-To: "):].decode()] = d
+        self.assertEqual(sorted(by_to), ["owner-list+gone=far.example@localhost", "owner-list+nobody=localhost@localhost"])
+        local = by_to["owner-list+nobody=localhost@localhost"]
+        remote = by_to["owner-list+gone=far.example@localhost"]
+        self.assertIn(b"Final-Recipient: rfc822; nobody@localhost\nAction: failed\nStatus: 5.1.1", local)
+        self.assertNotIn(b"Final-Recipient: rfc822; gone@far.example", local)
+        self.assertIn(b"Final-Recipient: rfc822; gone@far.example\nAction: failed\nStatus: 5.1.1", remote)
+        self.assertNotIn(b"Final-Recipient: rfc822; nobody@localhost", remote)
+        for d in (local, remote):
+            self.assertIn(b"verp bounces", d)  # the original headers are attached
+            self.assertNotIn(b"Final-Recipient: rfc822; ok@far.example", d)
+            self.assertNotIn(b"Final-Recipient: rfc822; member@localhost", d)
+        # The remote refusal came from the MX, in the transaction with the member's own MAIL FROM.
+        self.assertTrue(any(c.startswith("MAIL FROM:<owner-list+gone=far.example@localhost>") for _, c in self.mx.commands))
+        [ok] = wait_until(lambda: self.mx.messages_containing("marker-verp-bounce"), what="the accepted copy")
+        self.assertTrue(ok["mail"].startswith("MAIL FROM:<owner-list+ok=far.example@localhost>"), ok["mail"])
 
 
 if __name__ == "__main__":

@@ -114,3 +114,36 @@ TEST_CASE("dns_timeout: 5 s by default, 1 s to 60 s allowed", "[config]")
         CHECK(errors[0].find("dns_timeout") == 0);
     }
 }
+
+TEST_CASE("masquerade knobs: defaults, validation and the rules they make", "[config][masquerade]")
+{
+    settings s;
+    CHECK(s.masquerade_domains.empty());
+    CHECK(s.masquerade_exceptions.empty());
+    CHECK(s.masquerade_classes == std::vector<std::string>{"envelope_sender", "header_sender"});
+    CHECK_FALSE(s.hide_client_hosts);
+    CHECK(s.myorigin.empty());
+
+    s.masquerade_domains = {"!Dev.Example.com", "Example.COM"};
+    s.masquerade_exceptions = {"Root"};
+    s.masquerade_classes = {"header_sender", "header_recipient"};
+    s.myorigin = "host.example.com";
+    CHECK(validate(s).empty());
+    auto r = masquerade_rules(s);
+    CHECK(r.domains == std::vector<std::string>{"!dev.example.com", "example.com"});
+    CHECK(r.exceptions == std::vector<std::string>{"root"});
+    CHECK(r.classes == (postrider::core::masq_header_sender | postrider::core::masq_header_recipient));
+    CHECK(masquerade_rules(settings{}).classes ==
+          (postrider::core::masq_envelope_sender | postrider::core::masq_header_sender));
+
+    s.masquerade_domains = {"exa mple.com", "!", "a..b", ".example.com"};
+    s.masquerade_exceptions = {"a@b"};
+    s.masquerade_classes = {"envelope_recipient"};
+    s.myorigin = "host/example";
+    auto errors = validate(s);
+    REQUIRE(errors.size() == 7);
+    for (int i = 0; i < 4; ++i) CHECK(errors[static_cast<std::size_t>(i)].find("masquerade_domains") == 0);
+    CHECK(errors[4].find("masquerade_exceptions") == 0);
+    CHECK(errors[5].find("masquerade_classes") == 0);
+    CHECK(errors[6].find("myorigin") == 0);
+}

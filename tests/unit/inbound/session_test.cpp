@@ -242,6 +242,19 @@ TEST_CASE("received_header names one recipient only and is RFC 5322 dated", "[tr
     CHECK(h.find("Tue, 25 Nov 2025 01:04:05 +0000") != std::string::npos);
 }
 
+TEST_CASE("received_header with host hiding names no client HELO, address or TLS line", "[trace]")
+{
+    using postrider::inbound::received_header;
+    using postrider::inbound::trace_info;
+    trace_info t{"laptop.internal.example", "10.1.2.3", "mx.test", "ESMTPSA", "QID", "bob@localhost",
+                 "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)", true};
+    CHECK(received_header(t, 0) ==
+          "Received: by mx.test (postrider) with ESMTPSA id QID\r\n"
+          "\tfor <bob@localhost>; Thu, 01 Jan 1970 00:00:00 +0000\r\n");
+    t.single_rcpt = "";
+    CHECK(received_header(t, 0) == "Received: by mx.test (postrider) with ESMTPSA id QID; Thu, 01 Jan 1970 00:00:00 +0000\r\n");
+}
+
 TEST_CASE("received_header carries the TLS line as Postfix writes it", "[trace][tls]")
 {
     using postrider::inbound::received_header;

@@ -314,6 +314,84 @@ TEST_CASE("VERP: each local copy gets its own Return-Path; without VERP the send
     CHECK(only_message(t, "example.org", "dave").rfind("Return-Path: <owner-list@example.org>\n", 0) == 0);
 }
 
+TEST_CASE("VERP: one failure notice per failed recipient, to the return path naming it", "[manager][verp][dsn]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    // owner+anything falls back to the owner's entry (extension addresses).
+    auto parsed = local::parse_mailbox_table("owner@example.org example.org/owner/Maildir\n"
+                                             "alice@example.org example.org/alice/Maildir\n");
+    REQUIRE(parsed.errors.empty());
+    parsed.table.set_recipient_delimiter("+");
+    manager mgr(io.get_executor(), make_settings(t), parsed.table);
+    mgr.start();
+    auto m = make_message("owner@example.org", {"alice@example.org", "nobody@example.org", "ghost@example.org"});
+    m.verp_delimiters = "+=";
+    std::optional<commit_result> res;
+    submit_one(io, mgr, std::move(m), res);
+    REQUIRE(run_until(io, [&] {
+        return res && mgr.queued() == 0 && maildir_new(t, "example.org", "owner").size() == 2 &&
+               files_in(t.path() / "queue/env").empty();
+    }));
+    CHECK(maildir_new(t, "example.org", "alice").size() == 1);
+    std::vector<std::string> dsns;
+    for (const auto& f : maildir_new(t, "example.org", "owner"))
+        dsns.push_back(test::slurp(t.path() / "mail/example.org/owner/Maildir/new" / f));
+    for (const std::string who : {"nobody", "ghost"}) {
+        INFO(who);
+        const std::string verp = "owner+" + who + "=example.org@example.org";
+        auto it = std::find_if(dsns.begin(), dsns.end(), [&](const std::string& d) {
+            return d.find("Delivered-To: " + verp + "\n") != std::string::npos;
+        });
+        REQUIRE(it != dsns.end());
+        CHECK(it->rfind("Return-Path: <>\n", 0) == 0);
+        CHECK(it->find("\nTo: <" + verp + ">\n") != std::string::npos);
+        CHECK(it->find("Final-Recipient: rfc822; " + who + "@example.org\nAction: failed\nStatus: 5.1.1\n") !=
+              std::string::npos);
+        // Only its own recipient: the other failure is in the other notice.
+        CHECK(it->find("Final-Recipient: rfc822; " + std::string(who == "nobody" ? "ghost" : "nobody")) ==
+              std::string::npos);
+        CHECK(it->find("Final-Recipient: rfc822; alice@example.org") == std::string::npos);
+    }
+}
+
+TEST_CASE("VERP: a recipient without a VERP form is reported to the plain sender", "[manager][verp][dsn]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto parsed = local::parse_mailbox_table("owner@example.org example.org/owner/Maildir\n");
+    REQUIRE(parsed.errors.empty());
+    manager mgr(io.get_executor(), make_settings(t), parsed.table);
+    mgr.start();
+    auto m = make_message("owner@example.org", {"\"no body\"@example.org"});
+    m.verp_delimiters = "+=";
+    std::optional<commit_result> res;
+    submit_one(io, mgr, std::move(m), res);
+    REQUIRE(run_until(io, [&] { return res && mgr.queued() == 0 && maildir_new(t, "example.org", "owner").size() == 1; }));
+    auto dsn = only_message(t, "example.org", "owner");
+    CHECK(dsn.find("Delivered-To: owner@example.org\n") != std::string::npos);
+    CHECK(dsn.find("Final-Recipient: rfc822; \"no body\"@example.org") != std::string::npos);
+}
+
+TEST_CASE("content_skip: the queue file is trace + content after the skipped octets", "[manager]")
+{
+    test::temp_dir t;
+    boost::asio::io_context io;
+    auto table = local::mailbox_table::defaults({"example.org"});
+    manager mgr(io.get_executor(), make_settings(t), table);
+    mgr.start();
+    auto m = make_message("alice@example.org", {"bob@example.org"});
+    m.trace = "Received: by us\r\nFrom: new@example.org\r\n";
+    m.content = "From: old@host.example.org\r\n\r\nbody\r\n";
+    m.content_skip = std::string_view("From: old@host.example.org\r\n").size();
+    std::optional<commit_result> res;
+    submit_one(io, mgr, std::move(m), res);
+    REQUIRE(run_until(io, [&] { return res && maildir_new(t, "example.org", "bob").size() == 1; }));
+    auto got = only_message(t, "example.org", "bob");
+    CHECK(got.find("Received: by us\nFrom: new@example.org\n\nbody\n") != std::string::npos);
+    CHECK(got.find("old@") == std::string::npos);
+}
+
 namespace {
 
 // burst_child - in a forked child: submit forever from 8 coroutines, report each

@@ -89,6 +89,58 @@ TEST_CASE("validate: a good drop becomes a submission with our trace header")
     CHECK(v.message->body_8bit);
 }
 
+TEST_CASE("validate: host hiding leaves HELO and uid out of the trace header")
+{
+    auto m = sample();
+    m.protocol = "ESMTP";
+    m.helo = "laptop.internal.example";
+    auto hidden = origin;
+    hidden.hide_client = true;
+    auto v = validate_drop(m, {1000, 10}, hidden);
+    REQUIRE(v.message);
+    CHECK(v.message->trace ==
+          "Received: by mx.test (postrider)\r\n\twith ESMTP id 1K120R34C8PAGYR6; Tue, 07 Jan 2025 09:05:03 +0000\r\n");
+    auto shown = validate_drop(m, {1000, 10}, origin);
+    REQUIRE(shown.message);
+    CHECK(shown.message->trace.rfind("Received: from laptop.internal.example by mx.test (postrider, from userid 1000)", 0) == 0);
+}
+
+TEST_CASE("masquerade_drop: envelope sender and header section, body untouched and not copied")
+{
+    postrider::core::masquerade_rules r;
+    r.domains = {"example.org"};
+    r.exceptions = {"root"};
+    auto m = sample();
+    m.sender = "joe@host.example.org";
+    m.content = "From: Joe <joe@host.example.org>\r\nSubject: x\r\n\r\nFrom: body@host.example.org\r\n";
+    auto v = validate_drop(m, {1000, 10}, origin);
+    REQUIRE(v.message);
+    const std::string trace = v.message->trace;
+    const auto* body_before = v.message->content.data();
+    masquerade_drop(*v.message, r);
+    CHECK(v.message->sender == "joe@example.org");
+    CHECK(v.message->trace == trace + "From: Joe <joe@example.org>\r\nSubject: x\r\n");
+    CHECK(v.message->content.data() == body_before);  // the content was not moved or copied
+    CHECK(v.message->content.substr(v.message->content_skip) == "\r\nFrom: body@host.example.org\r\n");
+
+    m.sender = "root@host.example.org";  // exception: neither envelope nor header
+    m.content = "From: root@host.example.org\r\n\r\nx\r\n";
+    auto e = validate_drop(m, {1000, 10}, origin);
+    REQUIRE(e.message);
+    masquerade_drop(*e.message, r);
+    CHECK(e.message->sender == "root@host.example.org");
+    CHECK(e.message->content_skip == 0);
+
+    r.classes = postrider::core::masq_header_sender;  // header only
+    m.sender = "joe@host.example.org";
+    m.content = "From: joe@host.example.org\r\n\r\nx\r\n";
+    auto h = validate_drop(m, {1000, 10}, origin);
+    REQUIRE(h.message);
+    masquerade_drop(*h.message, r);
+    CHECK(h.message->sender == "joe@host.example.org");
+    CHECK(h.message->content_skip == std::string_view("From: joe@host.example.org\r\n").size());
+}
+
 TEST_CASE("validate: untrusted drops that break a rule are refused with a reason")
 {
     struct row { const char* why; void (*mutate)(dropped_message&); const char* want; };
