@@ -83,17 +83,25 @@ std::vector<std::string> extension_candidates(std::string_view local_part, std::
     return out;
 }
 
-bool safe_name(std::string_view s) noexcept
+namespace {
+
+bool safe_octets(std::string_view s, bool allow_equals) noexcept
 {
     if (s.empty() || s.size() > max_local_part || s.front() == '.') return false;
     if (s.find("..") != std::string_view::npos) return false;
     for (char c : s) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                  c == '+' || c == '-';
+                  c == '+' || c == '-' || (allow_equals && c == '=');
         if (!ok) return false;
     }
     return true;
 }
+
+}  // namespace
+
+bool safe_name(std::string_view s) noexcept { return safe_octets(s, false); }
+
+bool safe_address_name(std::string_view s) noexcept { return safe_octets(s, true); }
 
 bool safe_relative_path(std::string_view s) noexcept
 {
@@ -161,7 +169,9 @@ std::optional<std::string> mailbox_table::lookup(std::string_view local_part,
     if (default_mapping_) {
         // The whole local part must be safe, extension included, though only the user
         // part names the directory: no address with '/', "..", NUL or controls exists.
-        if (!safe_name(l) || !safe_domain(d)) return std::nullopt;
+        // '=' is let through for the extension alone: VERP return paths need it
+        // (owner+member=example.net), and the user part below still refuses it.
+        if (!safe_address_name(l) || !safe_domain(d)) return std::nullopt;
         std::string user = extension_candidates(l, delimiters_).back();
         if (!safe_name(user)) return std::nullopt;
         return d + "/" + user + "/Maildir";

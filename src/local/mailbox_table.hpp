@@ -97,6 +97,9 @@ std::vector<std::string> extension_candidates(std::string_view local_part, std::
 
 // safe_name - [a-z0-9._+-], 1..64 octets, no leading dot, no ".." (input already lower-cased).
 bool safe_name(std::string_view s) noexcept;
+// safe_address_name - safe_name plus '=', for a whole local part whose extension may be a
+//                     VERP address (owner+joe=example.net); never for a path component.
+bool safe_address_name(std::string_view s) noexcept;
 // safe_relative_path - components of [A-Za-z0-9._+-], none "." or "..", not absolute, no "//".
 bool safe_relative_path(std::string_view s) noexcept;
 // lower - ASCII lower-case copy.

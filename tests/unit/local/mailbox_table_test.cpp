@@ -169,6 +169,11 @@ TEST_CASE("default mapping: user+ext goes to user's maildir; address text never 
         {"alice+\n", std::nullopt},
         {".alice+x", std::nullopt},
         {"..+x", std::nullopt},
+        // A VERP return path: '=' in the extension only; the user part never has one.
+        {"owner-list+joe=example.net", "localhost/owner-list/Maildir"},
+        {"a=b", std::nullopt},
+        {"a=b+x", std::nullopt},
+        {"owner+=../x", std::nullopt},
     }));
     INFO(c.local);
     CHECK(t.lookup(c.local, "localhost") == c.want);
