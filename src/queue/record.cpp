@@ -168,11 +168,8 @@ std::uint32_t crc32(std::string_view data, std::uint32_t crc) noexcept
     return ~crc;
 }
 
-std::string encode_envelope(const envelope& e)
+std::string envelope_payload(const envelope& e)
 {
-    writer h;
-    h.u32(magic);
-    h.u16(format_version);
     writer w;
     w.str(e.queue_id);
     w.str(e.sender);
@@ -195,10 +192,18 @@ std::string encode_envelope(const envelope& e)
     w.u8(e.is_bounce);
     w.u8(e.is_double_bounce);
     w.str(e.verp_delimiters);
-    return frame(record_type::header, h.out) + frame(record_type::envelope, w.out);
+    return std::move(w.out);
 }
 
-std::string encode_outcome(const outcome& o)
+std::string encode_envelope(const envelope& e)
+{
+    writer h;
+    h.u32(magic);
+    h.u16(format_version);
+    return frame(record_type::header, h.out) + frame(record_type::envelope, envelope_payload(e));
+}
+
+std::string outcome_payload(const outcome& o)
 {
     writer w;
     w.u32(o.recipient);
@@ -208,7 +213,27 @@ std::string encode_outcome(const outcome& o)
     w.u32(o.attempts);
     w.str(o.status);
     w.str(o.reason);
-    return frame(record_type::outcome, w.out);
+    return std::move(w.out);
+}
+
+std::string encode_outcome(const outcome& o)
+{
+    return frame(record_type::outcome, outcome_payload(o));
+}
+
+std::string frame_record(std::uint8_t type, std::string_view payload)
+{
+    return frame(static_cast<record_type>(type), payload);
+}
+
+bool parse_envelope_payload(std::string_view p, envelope& e)
+{
+    return decode_envelope_payload(p, format_version, e);
+}
+
+bool parse_outcome_payload(std::string_view p, outcome& o)
+{
+    return decode_outcome_payload(p, o);
 }
 
 decode_result decode_env_file(std::string_view bytes)
