@@ -201,7 +201,7 @@ class Daemon:
 
     def queue_files(self):
         out = []
-        for sub in ("mess", "env"):
+        for sub in ("mess", "env", "journal"):
             d = os.path.join(self.settings["queue_dir"], sub)
             if os.path.isdir(d):
                 out += [os.path.join(sub, n) for n in os.listdir(d)]
