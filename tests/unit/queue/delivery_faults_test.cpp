@@ -54,18 +54,6 @@ std::vector<outcome> env_journal(const test::temp_dir& t, const std::string& id)
 
 std::filesystem::path bob_dir(const test::temp_dir& t) { return t.path() / "mail/example.org/bob/Maildir"; }
 
-// flush_and_drain - make every deferred recipient due now (admin "queue flush") and run
-//                   until the queue is empty and nothing is in flight.
-void flush_and_drain(boost::asio::io_context& io, manager& mgr)
-{
-    std::optional<std::size_t> flushed;
-    boost::asio::co_spawn(io, mgr.flush_all(), [&](std::exception_ptr e, std::size_t k) {
-        if (e) std::rethrow_exception(e);
-        flushed = k;
-    });
-    REQUIRE(test::run_until(io, [&] { return flushed && mgr.queued() == 0 && mgr.idle(); }));
-}
-
 const char* op_name(test::op o)
 {
     static constexpr const char* names[] = {"open", "write", "read", "fsync", "syncfs", "rename", "unlink", "mkdir", "close", "pwrite", "pread", "fdatasync"};
@@ -122,7 +110,7 @@ fault_run deliver_with_fault(flush_mode mode, test::op o, int err, int n)
     // the delivery stands (one copy, checked above) and is not repeated below.
 
     ffs.heal();
-    flush_and_drain(io, mgr);
+    test::flush_and_drain(io, mgr);
     files = files_in(bob_dir(t) / "new");
     REQUIRE(files.size() == 1);  // exactly once
     CHECK(test::slurp(bob_dir(t) / "new" / files[0]) == bob_copy);
@@ -208,7 +196,7 @@ TEST_CASE("a published copy whose flush failed and whose undo failed too is foun
     REQUIRE(files_in(bob_dir(t) / "new").size() == 1);
 
     ffs.heal();
-    SECTION("retried by a queue flush") { flush_and_drain(io, mgr); }
+    SECTION("retried by a queue flush") { test::flush_and_drain(io, mgr); }
     SECTION("retried by a requeue, which resets the attempt count")
     {
         CHECK(test::requeue_now(io, mgr, "").recipients == 1);
@@ -241,7 +229,7 @@ TEST_CASE("a retry after a failure that left no copy writes without listing the 
     test::spit(bob_dir(t) / "cur" / decoy, "not an earlier copy\n");
 
     ffs.heal();
-    flush_and_drain(io, mgr);
+    test::flush_and_drain(io, mgr);
     auto files = files_in(bob_dir(t) / "new");
     REQUIRE(files.size() == 1);  // written: the retry did not list the maildir
     CHECK(test::slurp(bob_dir(t) / "new" / files[0]) == bob_copy);
@@ -275,6 +263,6 @@ TEST_CASE("per_file: a recognised copy is fsynced (file and directory) before it
     CHECK(mgr.queued() == 1);
 
     ffs.heal();
-    flush_and_drain(io, mgr);
+    test::flush_and_drain(io, mgr);
     CHECK(files_in(dir).size() == 1);
 }

@@ -62,6 +62,35 @@ void drain(boost::asio::io_context& io, manager& mgr)
     REQUIRE(test::run_until(io, [&] { return mgr.queued() == 0 && mgr.idle(); }));
 }
 
+// journal_settings - manager settings under t with the journal on.
+settings journal_settings(const test::temp_dir& t, journal_options o = {})
+{
+    auto s = test::make_settings(t);
+    s.journal = true;
+    s.journal_opts = o;
+    return s;
+}
+
+// queue_is_empty - no queue file of any kind is left.
+bool queue_is_empty(const test::temp_dir& t)
+{
+    for (const char* sub : {"env", "mess", "tmp", "journal"})
+        if (!files_in(t.path() / "queue" / sub).empty()) return false;
+    return true;
+}
+
+// commit_one - submit a message from alice and run until its commit answered.
+commit_result commit_one(boost::asio::io_context& io, manager& mgr, std::vector<std::string> rcpts)
+{
+    std::optional<commit_result> res;
+    test::submit_one(io, mgr, test::make_message("alice@example.org", std::move(rcpts)), res);
+    REQUIRE(test::run_until(io, [&] { return res.has_value(); }));
+    return *res;
+}
+
+const std::string bob_copy = "Return-Path: <alice@example.org>\nDelivered-To: bob@example.org\n"
+                             "Received: from client (127.0.0.1)\nSubject: test\n\nhello\n";
+
 }  // namespace
 
 TEST_CASE("journal: a commit writes no per-message file; reads, outcomes and done retire the segment",
@@ -232,24 +261,15 @@ TEST_CASE("journal: manager delivers from the segment, retires it, and keeps no 
 {
     auto table = local::mailbox_table::defaults({"example.org"});
     test::temp_dir t;
-    auto s = test::make_settings(t);
-    s.journal = true;
-    s.journal_opts = one_per_segment();
+    auto s = journal_settings(t, one_per_segment());
     boost::asio::io_context io;
     manager mgr(io.get_executor(), s, table);
     mgr.start();
-    std::optional<commit_result> res;
-    test::submit_one(io, mgr, test::make_message("alice@example.org", {"bob@example.org"}), res);
-    REQUIRE(test::run_until(io, [&] { return res.has_value(); }));
-    REQUIRE(res->ok);
+    const commit_result res = commit_one(io, mgr, {"bob@example.org"});
+    REQUIRE(res.ok);
     drain(io, mgr);
-    CHECK(test::only_message(t, "example.org", "bob") ==
-          "Return-Path: <alice@example.org>\nDelivered-To: bob@example.org\n"
-          "Received: from client (127.0.0.1)\nSubject: test\n\nhello\n");
-    CHECK(files_in(t.path() / "queue/env").empty());
-    CHECK(files_in(t.path() / "queue/mess").empty());
-    CHECK(files_in(t.path() / "queue/tmp").empty());
-    CHECK(files_in(t.path() / "queue/journal").empty());
+    CHECK(test::only_message(t, "example.org", "bob") == bob_copy);
+    CHECK(queue_is_empty(t));
 }
 
 TEST_CASE("journal: a deferred message moves to classic files and is delivered from them later",
@@ -257,20 +277,16 @@ TEST_CASE("journal: a deferred message moves to classic files and is delivered f
 {
     auto table = local::mailbox_table::defaults({"example.org"});
     test::temp_dir t;
-    auto s = test::make_settings(t);
-    s.journal = true;
-    s.journal_opts = one_per_segment();
+    auto s = journal_settings(t, one_per_segment());
     // bob's maildir cannot be made: the first attempt is deferred (4.2.0).
     std::filesystem::create_directories(t.path() / "mail/example.org");
     test::spit(t.path() / "mail/example.org/bob", "in the way");
     boost::asio::io_context io;
     manager mgr(io.get_executor(), s, table);
     mgr.start();
-    std::optional<commit_result> res;
-    test::submit_one(io, mgr, test::make_message("alice@example.org", {"bob@example.org"}), res);
-    REQUIRE(test::run_until(io, [&] { return res.has_value(); }));
-    REQUIRE(res->ok);
-    const std::string id = res->queue_id;
+    const commit_result res = commit_one(io, mgr, {"bob@example.org"});
+    REQUIRE(res.ok);
+    const std::string id = res.queue_id;
     REQUIRE(test::run_until(io, [&] {
         return mgr.idle() && files_in(t.path() / "queue/env").size() == 1 &&
                files_in(t.path() / "queue/journal").empty();
@@ -280,17 +296,9 @@ TEST_CASE("journal: a deferred message moves to classic files and is delivered f
     REQUIRE(d.file->journal.size() == 1);
     CHECK(d.file->journal[0].kind == outcome_kind::deferred);
     std::filesystem::remove(t.path() / "mail/example.org/bob");
-    std::optional<std::size_t> flushed;
-    boost::asio::co_spawn(io, mgr.flush_all(), [&](std::exception_ptr e, std::size_t k) {
-        if (e) std::rethrow_exception(e);
-        flushed = k;
-    });
-    REQUIRE(test::run_until(io, [&] { return flushed && mgr.queued() == 0 && mgr.idle(); }));
-    CHECK(test::only_message(t, "example.org", "bob") ==
-          "Return-Path: <alice@example.org>\nDelivered-To: bob@example.org\n"
-          "Received: from client (127.0.0.1)\nSubject: test\n\nhello\n");
-    CHECK(files_in(t.path() / "queue/env").empty());
-    CHECK(files_in(t.path() / "queue/mess").empty());
+    test::flush_and_drain(io, mgr);
+    CHECK(test::only_message(t, "example.org", "bob") == bob_copy);
+    CHECK(queue_is_empty(t));
 }
 
 TEST_CASE("journal: messages committed before a clean stop become classic files and are delivered next life",
@@ -298,19 +306,16 @@ TEST_CASE("journal: messages committed before a clean stop become classic files 
 {
     auto table = local::mailbox_table::defaults({"example.org"});
     test::temp_dir t;
-    auto s = test::make_settings(t);
-    s.journal = true;
+    auto s = journal_settings(t);
     std::string id;
     {
         boost::asio::io_context io;
         manager mgr(io.get_executor(), s, table);
         mgr.start();
         mgr.stop();  // nothing is delivered in this life
-        std::optional<commit_result> res;
-        test::submit_one(io, mgr, test::make_message("alice@example.org", {"bob@example.org", "carol@example.org"}), res);
-        REQUIRE(test::run_until(io, [&] { return res.has_value(); }));
-        REQUIRE(res->ok);
-        id = res->queue_id;
+        const commit_result res = commit_one(io, mgr, {"bob@example.org", "carol@example.org"});
+        REQUIRE(res.ok);
+        id = res.queue_id;
         CHECK(files_in(t.path() / "queue/journal").size() == 1);
         CHECK(files_in(t.path() / "queue/env").empty());
     }
@@ -342,8 +347,7 @@ TEST_CASE("journal: an I/O fault at any journal call fails the commit cleanly (E
                 INFO("op " << static_cast<int>(o) << " mode " << static_cast<int>(mode) << " errno " << err);
                 test::temp_dir t;
                 test::faulty_fs fsys;
-                auto s = test::make_settings(t);
-                s.journal = true;
+                auto s = journal_settings(t);
                 s.flush = mode;
                 s.fs = &fsys;
                 boost::asio::io_context io;
@@ -352,19 +356,15 @@ TEST_CASE("journal: an I/O fault at any journal call fails the commit cleanly (E
                 mgr.stop();
                 const int before = fsys.calls(o);
                 fsys.fail(o, before + 1, err);
-                std::optional<commit_result> res;
-                test::submit_one(io, mgr, test::make_message("alice@example.org", {"bob@example.org"}), res);
-                REQUIRE(test::run_until(io, [&] { return res.has_value(); }));
+                const commit_result res = commit_one(io, mgr, {"bob@example.org"});
                 if (fsys.calls(o) == before) continue;  // this mode never makes that call
                 ++fired;
-                CHECK_FALSE(res->ok);
-                CHECK(res->reason == (err == ENOSPC ? "Insufficient system storage" : "Queue file write error"));
+                CHECK_FALSE(res.ok);
+                CHECK(res.reason == (err == ENOSPC ? "Insufficient system storage" : "Queue file write error"));
                 // Healed: the next commit goes through (a failed append never poisons later ones).
                 fsys.heal();
-                std::optional<commit_result> again;
-                test::submit_one(io, mgr, test::make_message("alice@example.org", {"bob@example.org"}), again);
-                REQUIRE(test::run_until(io, [&] { return again.has_value(); }));
-                CHECK(again->ok);
+                const commit_result again = commit_one(io, mgr, {"bob@example.org"});
+                CHECK(again.ok);
                 CHECK(files_in(t.path() / "queue/env").empty());
             }
         }
@@ -385,8 +385,7 @@ TEST_CASE("journal: an I/O fault at any journal call of a delivery (pread, outco
                 REQUIRE(n < 20);
                 test::temp_dir t;
                 test::faulty_fs fsys;
-                auto s = test::make_settings(t);
-                s.journal = true;
+                auto s = journal_settings(t);
                 s.flush = mode;
                 s.fs = &fsys;
                 boost::asio::io_context io;
@@ -394,10 +393,8 @@ TEST_CASE("journal: an I/O fault at any journal call of a delivery (pread, outco
                 mgr.start();
                 const int before = fsys.calls(o);
                 fsys.fail(o, before + n, EIO);  // counted from the commit on: the delivery is fast
-                std::optional<commit_result> res;
-                test::submit_one(io, mgr, test::make_message("alice@example.org", {"bob@example.org"}), res);
-                REQUIRE(test::run_until(io, [&] { return res.has_value(); }));
-                if (!res->ok) {  // the fault hit the commit: refused, nothing left behind
+                const commit_result res = commit_one(io, mgr, {"bob@example.org"});
+                if (!res.ok) {  // the fault hit the commit: refused, nothing left behind
                     ++fired;
                     REQUIRE(test::run_until(io, [&] { return mgr.idle(); }));
                     CHECK(test::maildir_new(t, "example.org", "bob").empty());
@@ -410,16 +407,9 @@ TEST_CASE("journal: an I/O fault at any journal call of a delivery (pread, outco
                 }));
                 const bool hit = fsys.calls(o) >= before + n;
                 fsys.heal();
-                std::optional<std::size_t> flushed;
-                boost::asio::co_spawn(io, mgr.flush_all(), [&](std::exception_ptr e, std::size_t k) {
-                    if (e) std::rethrow_exception(e);
-                    flushed = k;
-                });
-                REQUIRE(test::run_until(io, [&] { return flushed && mgr.queued() == 0 && mgr.idle(); }));
+                test::flush_and_drain(io, mgr);
                 CHECK(test::maildir_new(t, "example.org", "bob").size() == 1);
-                CHECK(files_in(t.path() / "queue/env").empty());
-                CHECK(files_in(t.path() / "queue/mess").empty());
-                CHECK(files_in(t.path() / "queue/journal").empty());
+                CHECK(queue_is_empty(t));
                 if (!hit) break;
                 ++fired;
             }
