@@ -168,6 +168,46 @@ std::uint32_t crc32(std::string_view data, std::uint32_t crc) noexcept
     return ~crc;
 }
 
+namespace {
+
+constexpr std::uint32_t crc_poly = 0xEDB88320u;  // reflected
+
+// multmodp - a times b modulo the CRC polynomial (bit-reflected: bit 31 is x^0).
+constexpr std::uint32_t multmodp(std::uint32_t a, std::uint32_t b) noexcept
+{
+    std::uint32_t m = 1u << 31, p = 0;
+    for (;;) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0) break;
+        }
+        m >>= 1;
+        b = (b & 1) ? (b >> 1) ^ crc_poly : b >> 1;
+    }
+    return p;
+}
+
+// x2n_table - x^(2^n) modulo the polynomial, n = 0..31.
+constexpr std::array<std::uint32_t, 32> x2n_table = [] {
+    std::array<std::uint32_t, 32> t{};
+    std::uint32_t p = 1u << 30;  // x^1
+    t[0] = p;
+    for (std::size_t n = 1; n < 32; ++n) t[n] = p = multmodp(p, p);
+    return t;
+}();
+
+}  // namespace
+
+std::uint32_t crc32_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::uint64_t len_b) noexcept
+{
+    // x^(8·len_b): the product of x^(2^k) over the bits k of len_b·8.
+    std::uint32_t p = 1u << 31;  // x^0
+    unsigned k = 3;
+    for (std::uint64_t n = len_b; n; n >>= 1, ++k)
+        if (n & 1) p = multmodp(x2n_table[k & 31], p);
+    return multmodp(p, crc_a) ^ crc_b;
+}
+
 std::string envelope_payload(const envelope& e)
 {
     writer w;

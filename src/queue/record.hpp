@@ -94,6 +94,9 @@ struct decode_result {
 
 // crc32 - IEEE 802.3 CRC-32 (zlib's), continuing from crc (0 to start).
 std::uint32_t crc32(std::string_view data, std::uint32_t crc = 0) noexcept;
+// crc32_combine - crc32 of A then B from crc32(A), crc32(B) and B's length, without reading
+//                 either (zlib's method: crc(A) times x^(8·len_b) modulo the polynomial).
+std::uint32_t crc32_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::uint64_t len_b) noexcept;
 // encode_envelope - header record + envelope record: the whole initial env/ID.
 std::string encode_envelope(const envelope& e);
 // encode_outcome - one journal record to append to env/ID.

@@ -74,7 +74,8 @@ message_frame frame_message(const envelope& env, std::string_view head, std::str
     f.prefix += static_cast<char>(segment_record::message);
     put_le(f.prefix, payload.size() + f.content_size, 4);
     f.prefix += payload;
-    put_le(f.suffix, crc32(body, crc32(head, crc32(f.prefix))), 4);
+    // The content's CRC is already in the envelope: combining saves a second pass over it.
+    put_le(f.suffix, crc32_combine(crc32(f.prefix), env.message_crc, f.content_size), 4);
     return f;
 }
 

@@ -37,7 +37,8 @@ struct message_frame {
     std::uint64_t size() const { return prefix.size() + content_size + suffix.size(); }
     std::uint64_t content_size = 0;
 };
-// frame_message - env.message_size and env.message_crc must already describe head+body.
+// frame_message - env.message_size and env.message_crc must already describe head+body
+//                 (the record's CRC is combined from message_crc: the content is not read).
 message_frame frame_message(const envelope& env, std::string_view head, std::string_view body);
 // encode_journal_outcome / encode_done - one whole record.
 std::string encode_journal_outcome(const std::string& id, const outcome& o);
