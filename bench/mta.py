@@ -71,8 +71,9 @@ def count_files(path):
 class Postrider:
     name = "postrider"
 
-    def __init__(self, binary):
+    def __init__(self, binary, options=()):
         self.binary = binary
+        self.options = list(options)  # extra serve options, e.g. ["--queue_journal", "no"]
         self.state = tempfile.mkdtemp(prefix="bench-postrider-", dir="/var/tmp")
         self.proc = None
 
@@ -81,7 +82,7 @@ class Postrider:
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--listen", "127.0.0.1:0", "--hostname", "bench.test",
              "--queue_dir", os.path.join(self.state, "queue"), "--mail_root", os.path.join(self.state, "mail"),
-             "--max_sessions_per_ip", "20000", "--max_sessions", "20000"],
+             "--max_sessions_per_ip", "20000", "--max_sessions", "20000"] + self.options,
             stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
         self.port = int(wait_for(lambda: (re.search(r"listening on 127\.0\.0\.1:(\d+)", open(log).read())
                                           or [None, None])[1], 10, "postrider to listen"))

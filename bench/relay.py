@@ -56,8 +56,8 @@ def count_sent(path):
 class RelayPostrider(Postrider):
     """postrider relaying relay_domains to a relayhost or along a transport table."""
 
-    def __init__(self, binary, domains, relayhost=None, routes=None, extra=()):
-        super().__init__(binary)
+    def __init__(self, binary, domains, relayhost=None, routes=None, extra=(), options=()):
+        super().__init__(binary, options)
         self.domains, self.relayhost, self.routes, self.extra = domains, relayhost, routes, list(extra)
 
     def start(self):
@@ -75,7 +75,8 @@ class RelayPostrider(Postrider):
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--listen", "127.0.0.1:0", "--hostname", "bench.test",
              "--queue_dir", os.path.join(self.state, "queue"), "--mail_root", os.path.join(self.state, "mail"),
-             "--max_sessions_per_ip", "20000", "--max_sessions", "20000", "--recipient_limit", "10000"] + args,
+             "--max_sessions_per_ip", "20000", "--max_sessions", "20000", "--recipient_limit", "10000"] + args
+            + self.options,
             stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
         self.port = int(wait_for(lambda: (re.search(r"listening on 127\.0\.0\.1:(\d+)", open(log).read())
                                           or [None, None])[1], 10, "postrider to listen"))

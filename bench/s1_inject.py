@@ -5,7 +5,7 @@ smtp-source -s SESSIONS pushes MESSAGES messages of SIZE octets, one local
 recipient each; we time acceptance (smtp-source done) and final delivery (all
 files in the maildir's new/), and the CPU time of all the MTA's processes.
 
-Usage: bench/s1_inject.py [--messages 10000] [--size 4096] [--sessions 20] [--mta postrider,postfix]
+Usage: bench/s1_inject.py [--messages 10000] [--size 4096] [--sessions 20] [--mta postrider,postfix,postrider-classic]
 Run on demand (as root: Postfix needs it), never from the test suite.
 """
 import argparse
@@ -46,13 +46,15 @@ def main():
     p.add_argument("--mta", default="postrider,postfix")
     p.add_argument("--bin", default=os.path.join(HERE, "..", "build", "src", "postrider"))
     args = p.parse_args()
-    makers = {"postrider": lambda: Postrider(args.bin), "postfix": Postfix}
+    # postrider-classic: the same binary without the write-ahead journal (files per message).
+    makers = {"postrider": lambda: Postrider(args.bin), "postfix": Postfix,
+              "postrider-classic": lambda: Postrider(args.bin, ["--queue_journal", "no"])}
     results = {}
     for name in args.mta.split(","):
         results[name] = r = inject(makers[name](), args)
-        print(f"S1 {name:9} {args.messages} x {args.size} B, {args.sessions} sessions: accepted {r['accepted']:7.0f} msg/s, "
+        print(f"S1 {name:17} {args.messages} x {args.size} B, {args.sessions} sessions: accepted {r['accepted']:7.0f} msg/s, "
               f"delivered {r['delivered']:7.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg", flush=True)
-    if len(results) == 2:
+    if "postrider" in results and "postfix" in results:
         a, b = results["postrider"], results["postfix"]
         print(f"S1 ratio postrider/postfix: accepted {a['accepted'] / b['accepted']:.2f}x, "
               f"delivered {a['delivered'] / b['delivered']:.2f}x, CPU {a['cpu_ms'] / b['cpu_ms']:.2f}x")

@@ -148,6 +148,8 @@ const std::vector<knob>& knobs()
         {"myorigin", "domain sendmail appends to bare local parts (empty: first of local_domains)", text(&S::myorigin)},
         {"queue_dir", "directory holding the queue", text(&S::queue_dir)},
         {"local_concurrency", "concurrent local deliveries", size(&S::local_concurrency)},
+        {"queue_journal", "yes: commit messages to the write-ahead journal; no: two files per message",
+         flag(&S::queue_journal)},
         {"max_queue_lifetime", "how long a message may stay queued before it bounces", duration(&S::max_queue_lifetime)},
         {"retry_first", "wait before the first retry after a temporary failure (doubles after each)", duration(&S::retry_first)},
         {"retry_max", "longest wait between two retries", duration(&S::retry_max)},

@@ -74,6 +74,7 @@ queue::settings queue_settings_from(const config::settings& s, const std::string
     q.mail_root = s.mail_root;
     q.hostname = hostname;
     q.local_concurrency = s.local_concurrency;
+    q.journal = s.queue_journal;
     q.max_lifetime = s.max_queue_lifetime;
     q.backoff_first = s.retry_first;
     q.backoff_cap = s.retry_max;

@@ -19,6 +19,9 @@ int fs_ops::rename(const char* from, const char* to) { return ::rename(from, to)
 int fs_ops::unlink(const char* path) { return ::unlink(path); }
 int fs_ops::mkdir(const char* path, mode_t mode) { return ::mkdir(path, mode); }
 int fs_ops::close(int fd) { return ::close(fd); }
+ssize_t fs_ops::pwritev(int fd, const struct iovec* iov, int n, off_t offset) { return ::pwritev(fd, iov, n, offset); }
+ssize_t fs_ops::pread(int fd, void* data, std::size_t n, off_t offset) { return ::pread(fd, data, n, offset); }
+int fs_ops::fdatasync(int fd) { return ::fdatasync(fd); }
 
 fs_ops& posix()
 {

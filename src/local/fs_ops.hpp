@@ -15,6 +15,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <filesystem>
 #include <string>
@@ -44,6 +45,12 @@ public:
     virtual int mkdir(const char* path, mode_t mode);
     // close - close(2).
     virtual int close(int fd);
+    // pwritev - pwritev(2): the journal's appends at a reserved offset.
+    virtual ssize_t pwritev(int fd, const struct iovec* iov, int n, off_t offset);
+    // pread - pread(2): messages read back from a journal segment.
+    virtual ssize_t pread(int fd, void* data, std::size_t n, off_t offset);
+    // fdatasync - fdatasync(2) of a journal segment (flush_mode::per_file).
+    virtual int fdatasync(int fd);
 };
 
 // posix - the process-wide real implementation.

@@ -60,7 +60,7 @@ void disk_worker::finish(pending& p, std::error_code ec)
 void disk_worker::after_phase(pending p)
 {
     ++p.next_phase;
-    if (group_ && p.j.needs_flush) {
+    if (group_ && p.j.needs_flush && (p.j.flush_last || p.next_phase < p.j.phases.size())) {
         {
             std::lock_guard lock(mutex_);
             flush_q_.push_back(std::move(p));
@@ -147,10 +147,10 @@ std::error_code disk_worker::flush()
 }
 
 boost::asio::awaitable<std::error_code> run(disk_worker& w, std::vector<disk_worker::phase> phases,
-                                            std::function<void()> undo, bool needs_flush)
+                                            std::function<void()> undo, bool needs_flush, bool flush_last)
 {
     auto ex = co_await boost::asio::this_coro::executor;
-    auto init = [&w, &phases, &undo, needs_flush, ex](auto handler) {
+    auto init = [&w, &phases, &undo, needs_flush, flush_last, ex](auto handler) {
         using handler_t = decltype(handler);
         auto h = std::make_shared<handler_t>(std::move(handler));
         auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
@@ -158,6 +158,7 @@ boost::asio::awaitable<std::error_code> run(disk_worker& w, std::vector<disk_wor
         j.phases = std::move(phases);
         j.undo = std::move(undo);
         j.needs_flush = needs_flush;
+        j.flush_last = flush_last;
         j.done = [h, tracked](std::error_code ec) {
             boost::asio::post(tracked, [h, ec]() { std::move(*h)(ec); });
         };

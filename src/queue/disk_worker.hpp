@@ -39,6 +39,8 @@ public:
         std::vector<phase> phases;               // run in order, one per round step
         std::function<void()> undo;              // after a failed flush (may be empty)
         bool needs_flush = true;                 // false: reads and removals
+        bool flush_last = true;                  // false: no flush after the final phase (it only
+                                                 // acts on what the flush before it made durable)
         std::function<void(std::error_code)> done;  // first error, or success
     };
 
@@ -91,6 +93,6 @@ private:
 //       count up while waiting. Captured references must live in the caller's
 //       coroutine frame (it stays alive while suspended here).
 boost::asio::awaitable<std::error_code> run(disk_worker& w, std::vector<disk_worker::phase> phases,
-                                            std::function<void()> undo, bool needs_flush);
+                                            std::function<void()> undo, bool needs_flush, bool flush_last = true);
 
 }  // namespace postrider::queue

@@ -123,19 +123,26 @@ manager::manager(boost::asio::any_io_executor ex, settings s, const local::mailb
 {
 }
 
-manager::~manager() = default;
+manager::~manager()
+{
+    // Join the disk threads first: no phase may run on the store while its journal is written out.
+    delivery_worker_.reset();
+    queue_worker_.reset();
+    if (store_) store_->close_journal();
+}
 
 void manager::start()
 {
     if (store_) throw std::logic_error("queue manager started twice");
     auto st = std::make_unique<store>(fs_, s_.queue_dir, s_.flush);
     st->create_dirs();
+    if (s_.journal) st->use_journal(s_.journal_opts);
     if (auto ec = local::make_dirs(fs_, s_.mail_root, 0700))
         throw std::runtime_error("mail root " + s_.mail_root.string() + ": " + ec.message());
     auto report = st->recover();
-    log::info("queue: started dir={} recovered={} tmp_removed={} orphans_removed={} quarantined={}",
+    log::info("queue: started dir={} recovered={} tmp_removed={} orphans_removed={} quarantined={} journal={}",
               core::logfmt_value(s_.queue_dir.string()), report.messages.size(), report.tmp_removed,
-              report.orphans_removed, report.quarantined);
+              report.orphans_removed, report.quarantined, s_.journal ? "yes" : "no");
     store_ = std::move(st);
     const bool group = s_.flush == flush_mode::group;
     queue_worker_ = std::make_unique<disk_worker>(fs_, std::vector{s_.queue_dir}, group);
@@ -571,6 +578,16 @@ boost::asio::awaitable<manager::attempt_result> manager::forward(std::string id,
 #pragma GCC diagnostic pop
 #endif
 
+std::vector<disk_worker::phase> manager::outcome_phases(store& st, const std::string& id, const outcome& o,
+                                                       std::function<void()>& undo)
+{
+    std::vector<disk_worker::phase> phases;
+    phases.push_back([&st, &id, &o] { return st.append(id, o); });
+    phases.push_back([&st, &id] { return st.settle(id); });  // after the flush: a migration is durable
+    undo = [&st, &id] { st.undo_append(id); };
+    return phases;
+}
+
 boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, attempt_result r, bool remote,
                                              std::optional<system_clock::time_point> when)
 {
@@ -596,10 +613,10 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
                 messages_.at(id).rcpts[rcpt].delay_noticed = true;
         }
     }
-    store& st = *store_;
-    std::vector<disk_worker::phase> phases;
-    phases.push_back([&st, &id, &o] { return st.append(id, o); });
-    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, true))
+    std::function<void()> undo;
+    auto phases = outcome_phases(*store_, id, o, undo);
+    auto ec = co_await run(*queue_worker_, std::move(phases), std::move(undo), true, false);
+    if (ec)
         // The delivery stands; after a crash it may be repeated (at-least-once).
         log::warn("{}: journal append failed error=\"{}\"", id, core::escape(ec.message()));
     auto& m2 = messages_.at(id);  // re-find: the map may have changed while we waited

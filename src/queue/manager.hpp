@@ -63,6 +63,10 @@ struct settings {
     std::size_t max_forward_depth = 20;                // Delivered-To fields a message may carry when forwarded again
     bool allow_program_delivery = false;               // |command lines in forward files (else the file defers)
     flush_mode flush = flush_mode::group;
+    // journal - commit to the write-ahead journal (queue_dir/journal/) instead of files per
+    //           message; deferred messages move to classic files (docs/queue-format.md "Journal").
+    bool journal = false;
+    journal_options journal_opts;
     local::fs_ops* fs = nullptr;  // syscall seam for tests; nullptr = real POSIX calls
     // Observers for metrics (empty: none); called on the manager's strand.
     // on_delivery(result sent|deferred|bounced|expired, remote, seconds of the attempt)
@@ -221,6 +225,11 @@ private:
     //          recipients so the deferred ones come due together and retry in one transaction.
     boost::asio::awaitable<void> record(std::string id, std::size_t rcpt, attempt_result r, bool remote = false,
                                         std::optional<std::chrono::system_clock::time_point> when = std::nullopt);
+    // outcome_phases - the disk job of one outcome: append (maybe a migration), flush, settle;
+    //                  undo removes a migration whose flush failed. (Out of record()'s coroutine
+    //                  body: built there, g++ 12 -O2 reports a false -Wmismatched-new-delete.)
+    static std::vector<disk_worker::phase> outcome_phases(store& st, const std::string& id, const outcome& o,
+                                                          std::function<void()>& undo);
     // is_remote - the recipient's domain is not local and a remote transport exists (strand).
     bool is_remote(const message_state& m, std::size_t rcpt) const;
     // start_remote - batch rcpt with the other ready recipients of the message in the same domain (strand).

@@ -86,9 +86,15 @@ boost::asio::awaitable<manager::requeue_result> manager::requeue(std::string id)
         }
         store& st = *store_;
         std::vector<disk_worker::phase> phases;
-        for (const auto& rec : records) phases.push_back([&st, &rec] { return st.append(rec.first, rec.second); });
+        for (const auto& rec : records) {
+            phases.push_back([&st, &rec] { return st.append(rec.first, rec.second); });
+            phases.push_back([&st, &rec] { return st.settle(rec.first); });  // flushed in between
+        }
         if (!phases.empty()) {
-            auto ec = co_await run(*queue_worker_, std::move(phases), {}, true);
+            auto undo = [&st, &records] {
+                for (const auto& rec : records) st.undo_append(rec.first);
+            };
+            auto ec = co_await run(*queue_worker_, std::move(phases), undo, true, false);
             if (ec) {
                 log::warn("queue: requeue requested; journal append failed error=\"{}\"", core::escape(ec.message()));
                 res.error = "journal append failed: " + ec.message();

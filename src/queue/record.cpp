@@ -168,11 +168,48 @@ std::uint32_t crc32(std::string_view data, std::uint32_t crc) noexcept
     return ~crc;
 }
 
-std::string encode_envelope(const envelope& e)
+namespace {
+
+constexpr std::uint32_t crc_poly = 0xEDB88320u;  // reflected
+
+// multmodp - a times b modulo the CRC polynomial (bit-reflected: bit 31 is x^0).
+constexpr std::uint32_t multmodp(std::uint32_t a, std::uint32_t b) noexcept
 {
-    writer h;
-    h.u32(magic);
-    h.u16(format_version);
+    std::uint32_t m = 1u << 31, p = 0;
+    for (;;) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0) break;
+        }
+        m >>= 1;
+        b = (b & 1) ? (b >> 1) ^ crc_poly : b >> 1;
+    }
+    return p;
+}
+
+// x2n_table - x^(2^n) modulo the polynomial, n = 0..31.
+constexpr std::array<std::uint32_t, 32> x2n_table = [] {
+    std::array<std::uint32_t, 32> t{};
+    std::uint32_t p = 1u << 30;  // x^1
+    t[0] = p;
+    for (std::size_t n = 1; n < 32; ++n) t[n] = p = multmodp(p, p);
+    return t;
+}();
+
+}  // namespace
+
+std::uint32_t crc32_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::uint64_t len_b) noexcept
+{
+    // x^(8·len_b): the product of x^(2^k) over the bits k of len_b·8.
+    std::uint32_t p = 1u << 31;  // x^0
+    unsigned k = 3;
+    for (std::uint64_t n = len_b; n; n >>= 1, ++k)
+        if (n & 1) p = multmodp(x2n_table[k & 31], p);
+    return multmodp(p, crc_a) ^ crc_b;
+}
+
+std::string envelope_payload(const envelope& e)
+{
     writer w;
     w.str(e.queue_id);
     w.str(e.sender);
@@ -195,10 +232,18 @@ std::string encode_envelope(const envelope& e)
     w.u8(e.is_bounce);
     w.u8(e.is_double_bounce);
     w.str(e.verp_delimiters);
-    return frame(record_type::header, h.out) + frame(record_type::envelope, w.out);
+    return std::move(w.out);
 }
 
-std::string encode_outcome(const outcome& o)
+std::string encode_envelope(const envelope& e)
+{
+    writer h;
+    h.u32(magic);
+    h.u16(format_version);
+    return frame(record_type::header, h.out) + frame(record_type::envelope, envelope_payload(e));
+}
+
+std::string outcome_payload(const outcome& o)
 {
     writer w;
     w.u32(o.recipient);
@@ -208,7 +253,27 @@ std::string encode_outcome(const outcome& o)
     w.u32(o.attempts);
     w.str(o.status);
     w.str(o.reason);
-    return frame(record_type::outcome, w.out);
+    return std::move(w.out);
+}
+
+std::string encode_outcome(const outcome& o)
+{
+    return frame(record_type::outcome, outcome_payload(o));
+}
+
+std::string frame_record(std::uint8_t type, std::string_view payload)
+{
+    return frame(static_cast<record_type>(type), payload);
+}
+
+bool parse_envelope_payload(std::string_view p, envelope& e)
+{
+    return decode_envelope_payload(p, format_version, e);
+}
+
+bool parse_outcome_payload(std::string_view p, outcome& o)
+{
+    return decode_outcome_payload(p, o);
 }
 
 decode_result decode_env_file(std::string_view bytes)

@@ -94,11 +94,26 @@ struct decode_result {
 
 // crc32 - IEEE 802.3 CRC-32 (zlib's), continuing from crc (0 to start).
 std::uint32_t crc32(std::string_view data, std::uint32_t crc = 0) noexcept;
+// crc32_combine - crc32 of A then B from crc32(A), crc32(B) and B's length, without reading
+//                 either (zlib's method: crc(A) times x^(8·len_b) modulo the polynomial).
+std::uint32_t crc32_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::uint64_t len_b) noexcept;
 // encode_envelope - header record + envelope record: the whole initial env/ID.
 std::string encode_envelope(const envelope& e);
 // encode_outcome - one journal record to append to env/ID.
 std::string encode_outcome(const outcome& o);
 // decode_env_file - parse a whole env/ID; never throws on any input except bad_alloc.
 decode_result decode_env_file(std::string_view bytes);
+
+// The pieces the journal segments (segment.hpp) reuse: one record's framing and the
+// payloads of the current (v3) envelope and of an outcome.
+inline constexpr std::size_t record_frame_overhead = 1 + 4 + 4;  // type, length, CRC
+// frame_record - type | u32 length | payload | CRC.
+std::string frame_record(std::uint8_t type, std::string_view payload);
+// envelope_payload / outcome_payload - the payload of a v3 envelope / an outcome record.
+std::string envelope_payload(const envelope& e);
+std::string outcome_payload(const outcome& o);
+// parse_envelope_payload / parse_outcome_payload - false on any malformation (never throws).
+bool parse_envelope_payload(std::string_view p, envelope& e);
+bool parse_outcome_payload(std::string_view p, outcome& o);
 
 }  // namespace postrider::queue

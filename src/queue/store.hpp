@@ -6,6 +6,10 @@
 // Trust: at recovery every file is UNTRUSTED: names must be valid queue ids,
 //        env/ID must decode (record.hpp) and mess/ID must match the length and
 //        CRC the envelope recorded; anything else is moved to corrupt/ and logged.
+// Journal: with use_journal(), commits append to journal/ segments (journal.hpp) instead
+//        of writing tmp/ + mess/ + env/ files; a message that is deferred is migrated to
+//        classic files (append(), then settle() after the flush). recover() replays the
+//        journal into classic files first, whether or not the journal is in use now.
 // Flushing: in flush_mode::group the steps do no fsync; the disk_worker runs one
 //        syncfs() per round after them (docs/queue-format.md "Group commit").
 //        In flush_mode::per_file every step fsyncs its file and directories.
@@ -13,9 +17,13 @@
 #pragma once
 
 #include "local/fs_ops.hpp"
+#include "queue/journal.hpp"
 #include "queue/record.hpp"
 
 #include <filesystem>
+#include <memory>
+#include <optional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -38,6 +46,8 @@ struct recovery_report {
     std::size_t tmp_removed = 0;              // leftovers of unacknowledged commits
     std::size_t orphans_removed = 0;          // mess/ID without env/ID
     std::size_t quarantined = 0;              // moved to corrupt/
+    std::size_t journal_materialised = 0;     // live journal messages written as classic files
+    std::size_t journal_segments = 0;         // segments replayed (then unlinked)
 };
 
 // Largest message file read back (limits::default_message_size plus headroom).
@@ -50,7 +60,15 @@ public:
 
     // create_dirs - dir and its subdirs, mode 0700; throws std::runtime_error when unusable.
     void create_dirs();
-    // recover - start-up scan: clean tmp/, validate env/ + mess/, quarantine, drop orphans.
+    // close_journal - clean stop (no disk job running any more): write the journal's live
+    //                messages as classic files and unlink the segments, so the queue tools
+    //                (which read env/ and mess/ with the daemon stopped) see every message.
+    //                Never throws: on failure the segments stay for the next start.
+    void close_journal() noexcept;
+    // use_journal - commit new messages to the write-ahead journal (before recover()).
+    void use_journal(journal_options o) { journal_opts_ = o; }
+    // recover - start-up: replay journal/ into classic files (one flush, segments unlinked),
+    //           then clean tmp/, validate env/ + mess/, quarantine, drop orphans.
     recovery_report recover();
 
     // commit - write tmp/ID.{mess,env}, rename to mess/ID then env/ID (env/ID last:
@@ -64,12 +82,22 @@ public:
     }
     // undo_commit - remove a committed-but-unflushed message (its flush failed).
     void undo_commit(const std::string& id);
-    // append - add one journal record to env/ID.
+    // append - record one outcome: in env/ID, or in the journal; a deferral of a journal
+    //          message migrates it (classic files with its history, not yet flushed).
     std::error_code append(const std::string& id, const outcome& o);
+    // settle - after the flush that followed append(): a migrated message leaves the journal.
+    std::error_code settle(const std::string& id);
+    // undo_append - the flush after append() failed: remove a migration's classic files.
+    void undo_append(const std::string& id);
     // read_message - the bytes of mess/ID.
     std::error_code read_message(const std::string& id, std::string& out);
-    // remove - unlink env/ID, then mess/ID (an orphan mess/ is cleaned at recovery).
+    // remove - unlink env/ID, then mess/ID (an orphan mess/ is cleaned at recovery);
+    //          a journal message gets its done record instead.
     std::error_code remove(const std::string& id);
+    // journal_segments - open journal segments (tests); 0 without the journal.
+    std::size_t journal_segments() const { return journal_ ? journal_->segment_count() : 0; }
+    // in_journal - id's message is held by the journal (tests).
+    bool in_journal(const std::string& id) const { return journal_ && journal_->holds(id); }
 
     const std::filesystem::path& dir() const { return dir_; }
     flush_mode mode() const { return mode_; }
@@ -79,10 +107,20 @@ private:
     void quarantine(const std::string& name, const std::string& why);
     // load_one - validate env/ID and mess/ID; false with why when invalid.
     bool load_one(const std::string& id, recovered_message& out, std::string& why);
+    // write_classic - tmp/ files renamed to mess/ID then env/ID (env last); env/ID holds the
+    //                 envelope then history. Sets env.message_size/crc.
+    std::error_code write_classic(const std::string& id, std::string_view head, std::string_view body,
+                                  envelope& env, const std::vector<outcome>& history);
+    // materialise_journal - write the live messages of journal/ as classic files, one flush,
+    //                       unlink the segments; returns the highest segment number seen.
+    std::uint64_t materialise_journal(recovery_report& r);
 
     local::fs_ops& fs_;
     std::filesystem::path dir_;
     flush_mode mode_;
+    std::optional<journal_options> journal_opts_;
+    std::unique_ptr<journal> journal_;
+    std::mutex migrate_mutex_;  // a migration and the outcome appends of journal messages
 };
 
 }  // namespace postrider::queue

@@ -302,8 +302,13 @@ def run_trial(index, args, rng, keep):
         load_time = time.monotonic() - t0
         # the incarnation started after the last kill runs undisturbed: wait (bounded) for the queue to drain
         env_dir = os.path.join(d.settings["queue_dir"], "env")
+        journal_dir = os.path.join(d.settings["queue_dir"], "journal")  # segments go once all their mail is done
+
+        def empty(path):
+            return not os.path.isdir(path) or not os.listdir(path)
         try:
-            wait_until(lambda: not os.listdir(env_dir), timeout=args.drain_timeout, step=0.2, what="queue to drain")
+            wait_until(lambda: empty(env_dir) and empty(journal_dir), timeout=args.drain_timeout, step=0.2,
+                       what="queue to drain")
             drained = True
         except AssertionError:
             drained = False

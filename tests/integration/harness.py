@@ -111,6 +111,31 @@ def listening_ports(log, start=0):
     return out
 
 
+
+def journal_live(queue_dir):
+    """Ids of the messages in queue_dir/journal/ segments without a done record (docs/queue-format.md
+    "Journal"): message records (type 4) minus done records (type 6); a cut record ends a segment."""
+    live = set()
+    jdir = os.path.join(queue_dir, "journal")
+    for name in sorted(os.listdir(jdir)) if os.path.isdir(jdir) else []:
+        try:
+            data = open(os.path.join(jdir, name), "rb").read()
+        except FileNotFoundError:  # retired meanwhile
+            continue
+        at = 0
+        while at + 9 <= len(data) and data[at] != 0:
+            length = int.from_bytes(data[at + 1:at + 5], "little")
+            if at + 9 + length > len(data):
+                break
+            idlen = int.from_bytes(data[at + 5:at + 9], "little")
+            qid = data[at + 9:at + 9 + idlen].decode("ascii", "replace")
+            if data[at] == 4:
+                live.add(qid)
+            elif data[at] == 6:
+                live.discard(qid)
+            at += 9 + length
+    return live
+
 class Daemon:
     """postrider serve with a private state dir; use as a context manager."""
 
@@ -199,9 +224,15 @@ class Daemon:
         return wait_until(lambda: len(self.delivered(user, domain)) >= count and self.delivered(user, domain),
                           timeout=timeout, what=f"{count} deliveries to {user}@{domain}")
 
+    def queued_ids(self):
+        """Queue ids of the messages queued as classic files (mess/) or live in the journal."""
+        q = self.settings["queue_dir"]
+        ids = set(os.listdir(os.path.join(q, "mess"))) if os.path.isdir(os.path.join(q, "mess")) else set()
+        return ids | journal_live(q)
+
     def queue_files(self):
         out = []
-        for sub in ("mess", "env"):
+        for sub in ("mess", "env", "journal"):
             d = os.path.join(self.settings["queue_dir"], sub)
             if os.path.isdir(d):
                 out += [os.path.join(sub, n) for n in os.listdir(d)]

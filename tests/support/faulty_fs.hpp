@@ -17,7 +17,7 @@
 
 namespace postrider::test {
 
-enum class op { open, write, read, fsync, syncfs, rename, unlink, mkdir, close, count_ };
+enum class op { open, write, read, fsync, syncfs, rename, unlink, mkdir, close, pwrite, pread, fdatasync, count_ };
 
 class faulty_fs : public local::fs_ops {
 public:
@@ -60,6 +60,15 @@ public:
         hit(op::close);
         return fs_ops::close(fd);  // never leak the fd, even when "failing"
     }
+    ssize_t pwritev(int fd, const struct iovec* iov, int n, off_t off) override
+    {
+        return hit(op::pwrite) ? -1 : fs_ops::pwritev(fd, iov, n, off);
+    }
+    ssize_t pread(int fd, void* d, std::size_t n, off_t off) override
+    {
+        return hit(op::pread) ? -1 : fs_ops::pread(fd, d, n, off);
+    }
+    int fdatasync(int fd) override { return hit(op::fdatasync) ? -1 : fs_ops::fdatasync(fd); }
 
 private:
     // hit - count a call; true (errno set) when it must fail.

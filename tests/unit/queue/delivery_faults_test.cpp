@@ -43,8 +43,8 @@ std::string park(const settings& s, const local::mailbox_table& table,
     return res->queue_id;
 }
 
-// journal - the outcomes recorded in env/ID (empty when the file is gone or unreadable).
-std::vector<outcome> journal(const test::temp_dir& t, const std::string& id)
+// env_journal - the outcomes recorded in env/ID (empty when the file is gone or unreadable).
+std::vector<outcome> env_journal(const test::temp_dir& t, const std::string& id)
 {
     auto p = t.path() / "queue/env" / id;
     if (!std::filesystem::exists(p)) return {};
@@ -54,21 +54,9 @@ std::vector<outcome> journal(const test::temp_dir& t, const std::string& id)
 
 std::filesystem::path bob_dir(const test::temp_dir& t) { return t.path() / "mail/example.org/bob/Maildir"; }
 
-// flush_and_drain - make every deferred recipient due now (admin "queue flush") and run
-//                   until the queue is empty and nothing is in flight.
-void flush_and_drain(boost::asio::io_context& io, manager& mgr)
-{
-    std::optional<std::size_t> flushed;
-    boost::asio::co_spawn(io, mgr.flush_all(), [&](std::exception_ptr e, std::size_t k) {
-        if (e) std::rethrow_exception(e);
-        flushed = k;
-    });
-    REQUIRE(test::run_until(io, [&] { return flushed && mgr.queued() == 0 && mgr.idle(); }));
-}
-
 const char* op_name(test::op o)
 {
-    static constexpr const char* names[] = {"open", "write", "read", "fsync", "syncfs", "rename", "unlink", "mkdir", "close"};
+    static constexpr const char* names[] = {"open", "write", "read", "fsync", "syncfs", "rename", "unlink", "mkdir", "close", "pwrite", "pread", "fdatasync"};
     return names[static_cast<int>(o)];
 }
 
@@ -95,7 +83,7 @@ fault_run deliver_with_fault(flush_mode mode, test::op o, int err, int n)
     ffs.fail(o, base + n, err);
     // The attempt is over when an outcome is on disk or the message is gone, and nothing is in flight.
     REQUIRE(test::run_until(io, [&] {
-        return mgr.idle() && (!journal(t, id).empty() || !std::filesystem::exists(t.path() / "queue/env" / id));
+        return mgr.idle() && (!env_journal(t, id).empty() || !std::filesystem::exists(t.path() / "queue/env" / id));
     }));
     fault_run r;
     r.fired = ffs.calls(o) >= base + n;
@@ -104,7 +92,7 @@ fault_run deliver_with_fault(flush_mode mode, test::op o, int err, int n)
     CHECK(files.size() <= 1);
     for (const auto& f : files) CHECK(test::slurp(bob_dir(t) / "new" / f) == bob_copy);  // never a torn copy
     CHECK(files_in(t.path() / "mail/example.org/alice/Maildir/new").empty());            // never a bounce
-    for (const auto& rec : journal(t, id)) CHECK(rec.kind != outcome_kind::failed);
+    for (const auto& rec : env_journal(t, id)) CHECK(rec.kind != outcome_kind::failed);
     if (!r.fired) {
         CHECK(mgr.queued() == 0);
         CHECK(files.size() == 1);
@@ -112,7 +100,7 @@ fault_run deliver_with_fault(flush_mode mode, test::op o, int err, int n)
     }
     if (mgr.queued() == 1) {
         // The fault hit the delivery: deferred with a 4.x status, and no copy is visible.
-        auto j = journal(t, id);
+        auto j = env_journal(t, id);
         REQUIRE_FALSE(j.empty());
         CHECK(j.back().kind == outcome_kind::deferred);
         CHECK(j.back().status.substr(0, 2) == "4.");
@@ -122,7 +110,7 @@ fault_run deliver_with_fault(flush_mode mode, test::op o, int err, int n)
     // the delivery stands (one copy, checked above) and is not repeated below.
 
     ffs.heal();
-    flush_and_drain(io, mgr);
+    test::flush_and_drain(io, mgr);
     files = files_in(bob_dir(t) / "new");
     REQUIRE(files.size() == 1);  // exactly once
     CHECK(test::slurp(bob_dir(t) / "new" / files[0]) == bob_copy);
@@ -202,13 +190,13 @@ TEST_CASE("a published copy whose flush failed and whose undo failed too is foun
     ffs.fail(test::op::unlink, ffs.calls(test::op::unlink) + 1, EIO, true);
     std::optional<commit_result> res;
     test::submit_one(io, mgr, test::make_message("alice@example.org", {"bob@example.org"}), res);
-    REQUIRE(test::run_until(io, [&] { return res && mgr.idle() && !journal(t, res->queue_id).empty(); }));
+    REQUIRE(test::run_until(io, [&] { return res && mgr.idle() && !env_journal(t, res->queue_id).empty(); }));
     REQUIRE(res->ok);
-    REQUIRE(journal(t, res->queue_id).back().kind == outcome_kind::deferred);
+    REQUIRE(env_journal(t, res->queue_id).back().kind == outcome_kind::deferred);
     REQUIRE(files_in(bob_dir(t) / "new").size() == 1);
 
     ffs.heal();
-    SECTION("retried by a queue flush") { flush_and_drain(io, mgr); }
+    SECTION("retried by a queue flush") { test::flush_and_drain(io, mgr); }
     SECTION("retried by a requeue, which resets the attempt count")
     {
         CHECK(test::requeue_now(io, mgr, "").recipients == 1);
@@ -233,15 +221,15 @@ TEST_CASE("a retry after a failure that left no copy writes without listing the 
     // Recovered, so the first attempt lists the maildir (nothing there); its rename into new/
     // fails and the undo removes the tmp/ file: nothing is left.
     ffs.fail(test::op::rename, ffs.calls(test::op::rename) + 1, EIO);
-    REQUIRE(test::run_until(io, [&] { return mgr.idle() && !journal(t, id).empty(); }));
-    REQUIRE(journal(t, id).back().kind == outcome_kind::deferred);
+    REQUIRE(test::run_until(io, [&] { return mgr.idle() && !env_journal(t, id).empty(); }));
+    REQUIRE(env_journal(t, id).back().kind == outcome_kind::deferred);
     REQUIRE(files_in(bob_dir(t) / "new").empty());
     // A decoy with the delivery's tag: only a listing of cur/ could see it.
     const std::string decoy = local::unique_name(1, 7, local::delivery_tag(id, 0), "mx.example.org") + ":2,S";
     test::spit(bob_dir(t) / "cur" / decoy, "not an earlier copy\n");
 
     ffs.heal();
-    flush_and_drain(io, mgr);
+    test::flush_and_drain(io, mgr);
     auto files = files_in(bob_dir(t) / "new");
     REQUIRE(files.size() == 1);  // written: the retry did not list the maildir
     CHECK(test::slurp(bob_dir(t) / "new" / files[0]) == bob_copy);
@@ -268,13 +256,13 @@ TEST_CASE("per_file: a recognised copy is fsynced (file and directory) before it
     // The first fsync after start is the found copy's: when it fails, nothing is recorded delivered.
     ffs.fail(test::op::fsync, ffs.calls(test::op::fsync) + 1, EIO);
     REQUIRE(test::run_until(io, [&] {
-        return mgr.idle() && (!journal(t, id).empty() || !std::filesystem::exists(t.path() / "queue/env" / id));
+        return mgr.idle() && (!env_journal(t, id).empty() || !std::filesystem::exists(t.path() / "queue/env" / id));
     }));
-    REQUIRE_FALSE(journal(t, id).empty());
-    CHECK(journal(t, id).back().kind == outcome_kind::deferred);
+    REQUIRE_FALSE(env_journal(t, id).empty());
+    CHECK(env_journal(t, id).back().kind == outcome_kind::deferred);
     CHECK(mgr.queued() == 1);
 
     ffs.heal();
-    flush_and_drain(io, mgr);
+    test::flush_and_drain(io, mgr);
     CHECK(files_in(dir).size() == 1);
 }

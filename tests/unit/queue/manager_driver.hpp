@@ -78,6 +78,18 @@ inline queue::manager::requeue_result requeue_now(boost::asio::io_context& io, q
     return *out;
 }
 
+// flush_and_drain - make every deferred recipient due now (admin "queue flush") and run
+//                   until the queue is empty and nothing is in flight.
+inline void flush_and_drain(boost::asio::io_context& io, queue::manager& mgr)
+{
+    std::optional<std::size_t> flushed;
+    boost::asio::co_spawn(io, mgr.flush_all(), [&](std::exception_ptr e, std::size_t k) {
+        if (e) std::rethrow_exception(e);
+        flushed = k;
+    });
+    REQUIRE(run_until(io, [&] { return flushed && mgr.queued() == 0 && mgr.idle(); }));
+}
+
 // maildir_new - files in <mail>/<domain>/<user>/Maildir/new.
 inline std::vector<std::string> maildir_new(const temp_dir& t, const std::string& domain, const std::string& user)
 {

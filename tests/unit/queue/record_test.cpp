@@ -49,6 +49,20 @@ TEST_CASE("crc32 matches the standard check value", "[record]")
     CHECK(crc32("6789", crc32("12345")) == 0xCBF43926u);  // incremental
 }
 
+TEST_CASE("crc32_combine gives the CRC of the concatenation at every split", "[record]")
+{
+    std::string d;
+    for (int i = 0; i < 300; ++i) d += static_cast<char>((i * 131 + 7) & 0xff);
+    for (std::size_t cut = 0; cut <= d.size(); ++cut) {
+        INFO("cut " << cut);
+        const std::string_view a(d.data(), cut), b(d.data() + cut, d.size() - cut);
+        CHECK(crc32_combine(crc32(a), crc32(b), b.size()) == crc32(d));
+    }
+    CHECK(crc32_combine(crc32("12345"), crc32("6789"), 4) == 0xCBF43926u);
+    const std::string big(100000, 'x');
+    CHECK(crc32_combine(crc32("head"), crc32(big), big.size()) == crc32(big, crc32("head")));
+}
+
 TEST_CASE("crc32 (sliced by 8) equals the bitwise definition at every length and split", "[record]")
 {
     auto bitwise = [](std::string_view d) {
