@@ -121,6 +121,8 @@ std::vector<std::string> validate(const settings& s)
         errors.push_back("recipient_delimiter: only the characters \"+-=_\" may start an extension");
     if (!core::valid_verp_delimiters(s.verp_delimiters))
         errors.push_back("verp_delimiters: must be two characters from \"-=+\"");
+    if (s.program_timeout.count() < 1) errors.push_back("program_timeout: must be at least 1 second");
+    if (s.program_output_limit > 65536) errors.push_back("program_output_limit: must be at most 64k");
     for (char c : s.postdrop_group)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
             errors.push_back("postdrop_group: must be a group name (letters, digits, - and _)");

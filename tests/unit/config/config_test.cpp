@@ -114,3 +114,22 @@ TEST_CASE("dns_timeout: 5 s by default, 1 s to 60 s allowed", "[config]")
         CHECK(errors[0].find("dns_timeout") == 0);
     }
 }
+
+TEST_CASE("program delivery knobs: defaults and validation", "[config]")
+{
+    settings s;
+    CHECK(s.program_timeout == std::chrono::seconds(1000));
+    CHECK(s.program_output_limit == 4096);
+    s.program_timeout = std::chrono::seconds(1);
+    s.program_output_limit = 0;  // keep no output: valid
+    CHECK(validate(s).empty());
+    s.program_output_limit = 65536;
+    CHECK(validate(s).empty());
+
+    s.program_timeout = std::chrono::seconds(0);
+    s.program_output_limit = 65537;
+    const auto errors = validate(s);
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0].find("program_timeout") == 0);
+    CHECK(errors[1].find("program_output_limit") == 0);
+}
