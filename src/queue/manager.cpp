@@ -121,7 +121,12 @@ manager::manager(boost::asio::any_io_executor ex, settings s, const local::mailb
 {
 }
 
-manager::~manager() = default;
+manager::~manager()
+{
+    // A program may run for program_timeout; the worker's destructor waits for its jobs.
+    program_cancel_.cancel();
+    program_worker_.reset();
+}
 
 void manager::start()
 {

@@ -20,6 +20,7 @@
 
 #include "local/fs_ops.hpp"
 #include "local/mailbox_table.hpp"
+#include "local/program_runner.hpp"
 #include "queue/bounce.hpp"
 #include "queue/disk_worker.hpp"
 #include "queue/queue_id.hpp"
@@ -60,6 +61,8 @@ struct settings {
     std::chrono::seconds delay_warning{4 * 3600};      // RFC 3461 DELAY notice after this long deferred; 0 = never
     std::string double_bounce_recipient;               // undeliverable bounces go here; empty = log and drop
     std::size_t max_received = 100;                    // more Received: fields bounce 5.4.6; 0 = no limit
+    std::chrono::seconds program_timeout{1000};        // "|command" deliveries: then killed, deferred
+    std::size_t program_output_limit = 4096;           // program output octets kept for the reason
     flush_mode flush = flush_mode::group;
     local::fs_ops* fs = nullptr;  // syscall seam for tests; nullptr = real POSIX calls
     // Observers for metrics (empty: none); called on the manager's strand.
@@ -174,6 +177,7 @@ private:
         std::int64_t started_us = 0;  // attempt start (unix us): ends Postfix delays= "b"
         std::int64_t setup_us = 0;    // connection setup (remote only): delays= "c"
         bool may_have_copy = false;   // local: a copy may be in the maildir though not delivered
+        bool skip_rest = false;       // program exit 99: later lines of the forward file are skipped
     };
 
     // commit - the disk part of submit, shared with internal bounces.
@@ -201,6 +205,12 @@ private:
     //                 must look again.
     boost::asio::awaitable<attempt_result> deliver_local(std::string id, std::size_t rcpt, std::string sender,
                                                          std::string address, bool look_first);
+    // deliver_program - run one "|command" forward target for address on the program worker
+    //                   (manager_program.cpp): message on stdin with the maildir prefix, exit
+    //                   status classified as qmail-command(8). A line that does not split
+    //                   into argv defers (a typo must not lose mail).
+    boost::asio::awaitable<attempt_result> deliver_program(std::string id, std::string sender, std::string address,
+                                                           std::string command, local::program_context ctx);
     // record - journal and apply one attempt's outcome (strand).
     // remote=true releases a remote recipient's count instead of a local delivery slot.
     //          when: the attempt's time (unset: now); a remote batch passes one value for all its
@@ -247,6 +257,8 @@ private:
     std::unique_ptr<store> store_;
     std::unique_ptr<disk_worker> queue_worker_;     // commits, journal, reads, removals
     std::unique_ptr<disk_worker> delivery_worker_;  // maildir writes
+    local::program_canceller program_cancel_;       // fired by ~manager: running programs are killed
+    std::unique_ptr<disk_worker> program_worker_;   // program deliveries (threads made at first use)
     boost::asio::system_timer timer_;
     std::map<std::string, message_state> messages_;
     std::multimap<sys_time, work_item> due_;
