@@ -18,6 +18,7 @@ config::settings with_live_parts(config::settings s, const config::settings& fro
     s.log_level = from.log_level;
     s.local_domains = from.local_domains;
     s.mailbox_table = from.mailbox_table;
+    s.alias_table = from.alias_table;
     s.recipient_delimiter = from.recipient_delimiter;
     s.transport_table = from.transport_table;
     s.tls_policy_table = from.tls_policy_table;
@@ -53,14 +54,15 @@ bool reload(const std::function<loaded_options()>& load, live_config& live)
         log::warn("reload: auth_users_file takes effect only after a restart (AUTH was off at start)");
     const bool restart_needed = with_live_parts(o.settings, live.current) != live.current;
     live.current = with_live_parts(live.current, o.settings);
-    log::info("reload: configuration reloaded log_level={} local_domains={} mailbox_table={} transport_table={} "
+    log::info("reload: configuration reloaded log_level={} local_domains={} mailbox_table={} alias_table={} transport_table={} "
               "tls_policy_table={} auth_users_file={}",
               live.current.log_level, live.current.local_domains.size(),
-              core::logfmt_value(live.current.mailbox_table), core::logfmt_value(live.current.transport_table),
+              core::logfmt_value(live.current.mailbox_table), core::logfmt_value(live.current.alias_table),
+              core::logfmt_value(live.current.transport_table),
               core::logfmt_value(live.current.tls_policy_table), core::logfmt_value(live.current.auth_users_file));
     if (restart_needed)
         log::warn("reload: other changed settings take effect only after a restart "
-                  "(live: log_level, local_domains, mailbox_table, recipient_delimiter, transport_table, tls_policy_table, auth_users_file)");
+                  "(live: log_level, local_domains, mailbox_table, alias_table, recipient_delimiter, transport_table, tls_policy_table, auth_users_file)");
     log::set_level(live.current.log_level);  // last: the lines above still show at the old level
     return true;
 }

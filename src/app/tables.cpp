@@ -15,6 +15,7 @@ std::optional<tables> load_tables(const config::settings& s, std::vector<std::st
         mailbox = s.mailbox_table.empty() ? local::mailbox_table::defaults(s.local_domains)
                                           : local::load_mailbox_table(s.mailbox_table, s.local_domains);
         mailbox->set_recipient_delimiter(s.recipient_delimiter);
+        if (!s.alias_table.empty()) mailbox->set_aliases(local::load_alias_table(s.alias_table));
     } catch (const std::exception& e) {
         errors.push_back(e.what());  // "FILE:LINE: ..." per bad line
         return std::nullopt;

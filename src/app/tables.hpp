@@ -1,6 +1,6 @@
 // app/tables.hpp: the table files the settings name, read and checked in one place.
 //
-// Owns: which files make up "the tables" (mailbox_table, transport_table, tls_policy_table,
+// Owns: which files make up "the tables" (mailbox_table, alias_table, transport_table, tls_policy_table,
 //       auth_users_file) and the checks across a table and the settings (verify/secure
 //       entries need remote_tls_ca_file). Start-up (app/serve.cpp), SIGHUP (app/reload.cpp)
 //       and check-config (app/cli.cpp) all load through here, so the three cannot drift.
@@ -22,7 +22,7 @@
 namespace postrider::app {
 
 struct tables {
-    local::mailbox_table mailbox;                      // the file's, or the default mapping; delimiter set
+    local::mailbox_table mailbox;                      // the file's, or the default mapping; delimiter and aliases set
     outbound::transport_table routes;                  // empty when transport_table is unset
     outbound::tls_policy_table tls_policies;           // empty when tls_policy_table is unset
     std::shared_ptr<const inbound::auth_table> users;  // null when auth_users_file is unset

@@ -119,6 +119,8 @@ std::vector<std::string> validate(const settings& s)
         errors.push_back("double_bounce_recipient: must be empty or an address local@domain");
     if (s.recipient_delimiter.find_first_not_of("+-=_") != std::string::npos)
         errors.push_back("recipient_delimiter: only the characters \"+-=_\" may start an extension");
+    if (s.max_forward_depth < 1 || s.max_forward_depth > 1000)
+        errors.push_back("max_forward_depth: must be between 1 and 1000");
     if (!core::valid_verp_delimiters(s.verp_delimiters))
         errors.push_back("verp_delimiters: must be two characters from \"-=+\"");
     if (s.program_timeout.count() < 1) errors.push_back("program_timeout: must be at least 1 second");

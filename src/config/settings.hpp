@@ -55,6 +55,9 @@ struct settings {
     std::string mail_root = "var/mail";
     std::size_t max_received_headers = 100;  // more Received: fields bounce 5.4.6 (qmail's hop limit); 0 = no limit
     std::string recipient_delimiter = "+";   // user+ext: each character separates an extension; empty = none
+    std::string alias_table;                 // "name: addr, addr" lines (docs/addressing.md); empty: no aliases
+    bool allow_program_delivery = false;     // |command lines in forward files; off: such a file defers
+    std::size_t max_forward_depth = 20;      // Delivered-To fields a forwarded message may carry (each forward adds one)
 
     // Queue
     std::string queue_dir = "var/queue";

@@ -30,7 +30,7 @@ public:
     {
         if (!table_.is_local_domain(domain)) return is_relay_domain(domain) ? smtp::rcpt_verdict::accept
                                                                             : smtp::rcpt_verdict::relay_denied;
-        return table_.lookup(local_part, domain) ? smtp::rcpt_verdict::accept : smtp::rcpt_verdict::unknown_user;
+        return table_.accepts(local_part, domain) ? smtp::rcpt_verdict::accept : smtp::rcpt_verdict::unknown_user;
     }
 
 private:

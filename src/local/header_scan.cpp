@@ -63,8 +63,9 @@ header_facts scan_headers(std::string_view message, std::string_view delivered_t
         std::string_view field = message.substr(start, pos - start);
         if (name_is(field, "received")) {
             ++f.received;
-        } else if (!f.delivered_to_match && name_is(field, "delivered-to")) {
-            f.delivered_to_match = value_names(field.substr(sizeof "delivered-to"), delivered_to);
+        } else if (name_is(field, "delivered-to")) {
+            ++f.delivered_to;
+            if (!f.delivered_to_match) f.delivered_to_match = value_names(field.substr(sizeof "delivered-to"), delivered_to);
         }
     }
     return f;

@@ -18,6 +18,7 @@ namespace postrider::local {
 struct header_facts {
     std::size_t received = 0;         // Received: fields in the header section
     bool delivered_to_match = false;  // a Delivered-To: field names the address asked for
+    std::size_t delivered_to = 0;     // Delivered-To: fields (one per forward: the expansion depth)
 };
 
 // scan_headers - PURE: one pass over message's header section (CRLF or LF line ends).

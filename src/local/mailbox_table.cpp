@@ -1,6 +1,8 @@
 // local/mailbox_table.cpp: PURE parser and lookup for the mailbox table (no I/O).
 #include "local/mailbox_table.hpp"
 
+#include "local/alias_table.hpp"
+
 #include <utility>
 
 namespace postrider::local {
@@ -168,6 +170,21 @@ std::optional<std::string> mailbox_table::lookup(std::string_view local_part,
         if (auto it = exact_.find(c + "@" + d); it != exact_.end()) return it->second;
     if (auto it = catch_all_.find(d); it != catch_all_.end()) return it->second;
     return std::nullopt;
+}
+
+std::optional<std::string> mailbox_table::lookup_exact(std::string_view local_part, std::string_view domain) const
+{
+    if (default_mapping_) return lookup(local_part, domain);
+    std::string d = lower(domain);
+    if (!domains_.count(d)) return std::nullopt;
+    if (auto it = exact_.find(lower(local_part) + "@" + d); it != exact_.end()) return it->second;
+    return std::nullopt;
+}
+
+bool mailbox_table::accepts(std::string_view local_part, std::string_view domain) const
+{
+    if (lookup(local_part, domain)) return true;
+    return aliases_ && is_local_domain(domain) && aliases_->lookup(local_part, domain, delimiters_).has_value();
 }
 
 void mailbox_table::set_recipient_delimiter(std::string_view delimiters)

@@ -24,10 +24,12 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace postrider::local {
@@ -38,6 +40,7 @@ struct table_error {
 };
 
 struct table_parse_result;
+class alias_table;
 
 class mailbox_table {
 public:
@@ -52,6 +55,17 @@ public:
     // set_recipient_delimiter - characters that start an address extension (user+ext);
     //                           empty: none. See extension_candidates().
     void set_recipient_delimiter(std::string_view delimiters);
+    const std::string& recipient_delimiter() const { return delimiters_; }
+    // lookup_exact - like lookup() but without extension fallbacks or the catch-all: the
+    //                entry written for exactly this address (default mapping: its path).
+    std::optional<std::string> lookup_exact(std::string_view local_part, std::string_view domain) const;
+    bool default_mapping() const { return default_mapping_; }
+
+    // The alias table travels with the mailbox table so one swap (SIGHUP) changes both.
+    void set_aliases(std::shared_ptr<const alias_table> a) { aliases_ = std::move(a); }
+    const alias_table* aliases() const { return aliases_.get(); }
+    // accepts - RCPT: a mailbox exists, or an alias at a local domain (no mailbox needed).
+    bool accepts(std::string_view local_part, std::string_view domain) const;
 
 private:
     friend table_parse_result parse_mailbox_table(std::string_view, const std::vector<std::string>&);
@@ -60,6 +74,7 @@ private:
     std::set<std::string> domains_;                   // lower-case
     std::map<std::string, std::string> exact_;        // "user@domain" -> path
     std::map<std::string, std::string> catch_all_;    // "domain" -> path
+    std::shared_ptr<const alias_table> aliases_;      // null: no alias_table
 };
 
 struct table_parse_result {

@@ -4,6 +4,8 @@
 #include "core/escape.hpp"
 #include "core/log_format.hpp"
 #include "core/verp.hpp"
+#include "local/expansion.hpp"
+#include "local/forward_read.hpp"
 #include "local/header_scan.hpp"
 #include "local/maildir.hpp"
 #include "log/log.hpp"
@@ -326,22 +328,15 @@ void manager::dispatch()
 
 boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
 {
-    const auto& m = messages_.at(id);
-    std::string address = m.env.recipients[rcpt].address;
-    auto [local_part, domain] = split_address(address);
+    std::string address = messages_.at(id).env.recipients[rcpt].address;
+    auto domain = split_address(address).second;
     attempt_result r;
     const auto started = to_us(system_clock::now());
     if (!table_.is_local_domain(domain)) {
         // XXX: until remote delivery lands, remote recipients wait in the queue.
         r = {outcome_kind::deferred, "4.4.1", "remote delivery not yet available", "none"};
-    } else if (!table_.lookup(local_part, domain)) {
-        r = {outcome_kind::failed, "5.1.1", "unknown user", "local"};
     } else {
-        // Only after a crash or a failed undo can an earlier copy exist: every other attempt
-        // (a fresh message, a retry after a clean failure) skips the directory scan.
-        const bool look_first = m.rcpts[rcpt].may_have_copy;
-        r = co_await deliver_local(id, rcpt, envelope_sender(m.env, rcpt), address, look_first);
-        messages_.at(id).rcpts[rcpt].may_have_copy = r.may_have_copy;  // re-found: we waited
+        r = co_await deliver_expanded(id, rcpt, address);
     }
     r.started_us = started;
     co_await record(std::move(id), rcpt, std::move(r));
@@ -349,20 +344,10 @@ boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
 
 boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::string id, std::size_t rcpt,
                                                                        std::string sender, std::string address,
-                                                                       bool look_first)
+                                                                       bool look_first, std::string rel)
 {
-    auto [local_part, domain] = split_address(address);
     attempt_result r;
-    // Looked up again here: a SIGHUP may have swapped the table since attempt() checked.
-    auto rel = table_.lookup(local_part, domain);
-    if (!rel) {
-        r.kind = outcome_kind::failed;
-        r.status = "5.1.1";
-        r.reason = "unknown user";
-        r.relay = "local";
-        co_return r;
-    }
-    std::filesystem::path maildir = s_.mail_root / *rel;
+    std::filesystem::path maildir = s_.mail_root / rel;
     const std::string tag = local::delivery_tag(id, rcpt);
     local::maildir_delivery d(fs_, maildir, local::unique_name(to_us(system_clock::now()), ::getpid(), tag, s_.hostname),
                               s_.flush == flush_mode::per_file);
@@ -421,6 +406,180 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
     }
     co_return r;
 }
+
+// g++ 12 reports -Wmismatched-new-delete for these two coroutines after inlining Asio's frame
+// allocator (sized delete after aligned new: a false positive, gcc PR middle-end/109224).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::string id, std::size_t rcpt,
+                                                                          std::string address)
+{
+    auto [local_part, domain] = split_address(address);
+    // Planned on the strand from the live tables (a SIGHUP swaps them between attempts, never
+    // during this call: the plan holds copies).
+    const local::expansion_plan plan = local::plan_expansion(local_part, domain, table_);
+    local::expansion_facts facts;
+    bool stat_owners = false;
+    for (const auto& o : plan.owners) stat_owners = stat_owners || !o.dir_to_stat.empty();
+    if (!plan.forward_files.empty() || stat_owners) {
+        std::vector<disk_worker::phase> phases;
+        const std::filesystem::path root = s_.mail_root;
+        phases.push_back([&facts, &plan, root] {
+            facts = local::read_forward_facts(root, plan);
+            return std::error_code{};
+        });
+        co_await run(*delivery_worker_, std::move(phases), {}, false);
+    }
+    const local::expansion ex = local::finish_expansion(plan, facts, s_.allow_program_delivery);
+    attempt_result r;
+    r.relay = "local";
+    if (ex.type == local::expansion::kind::unknown_user) {
+        r.kind = outcome_kind::failed;
+        r.status = "5.1.1";
+        r.reason = ex.reason;
+        co_return r;
+    }
+    if (ex.type == local::expansion::kind::defer) {
+        // Never lose mail over a user's typo: defer (the user can fix the file) and say why.
+        log::warn("{}: to=<{}>, expansion deferred: {}", id, core::escape(address), core::escape(ex.reason));
+        r.kind = outcome_kind::deferred;
+        r.status = "4.3.5";
+        r.reason = ex.reason;
+        co_return r;
+    }
+    // Only after a crash or a failed undo can an earlier copy exist: every other attempt
+    // (a fresh message, a retry after a clean failure) skips the directory scan.
+    const bool look_first = messages_.at(id).rcpts[rcpt].may_have_copy;
+    const std::string sender = envelope_sender(messages_.at(id).env, rcpt);
+    if (local::is_own_mailbox_only(plan, ex)) {
+        r = co_await deliver_local(id, rcpt, sender, address, look_first, *plan.own_maildir);
+        messages_.at(id).rcpts[rcpt].may_have_copy = r.may_have_copy;  // re-found: we waited
+        co_return r;
+    }
+    std::vector<std::string> maildirs;
+    for (const auto& t : ex.targets)
+        if (t.type == local::delivery_target::kind::maildir) maildirs.push_back(t.value);
+    if (!ex.user_dir.empty() && !maildirs.empty()) {
+        std::string bad;
+        std::vector<disk_worker::phase> phases;
+        const std::filesystem::path root = s_.mail_root;
+        phases.push_back([&bad, &maildirs, &ex, root] {
+            for (const auto& m : maildirs)
+                if (bad.empty()) bad = local::symlink_below(root, ex.user_dir, m);
+            return std::error_code{};
+        });
+        co_await run(*delivery_worker_, std::move(phases), {}, false);
+        if (!bad.empty()) {
+            log::warn("{}: to=<{}>, expansion deferred: {} ({})", id, core::escape(address), bad, core::escape(ex.source));
+            r.kind = outcome_kind::deferred;
+            r.status = "4.3.5";
+            r.reason = bad;
+            co_return r;
+        }
+    }
+    // Maildirs and programs in file order, as qmail-local: a failure stops there (before anything
+    // is forwarded), a program exiting 99 ends the file (later lines, addresses too, are skipped).
+    // The forward is last, so a retry after it failed finds the copies (may_have_copy) instead
+    // of writing twice; programs that succeeded run again on a retry, as with qmail.
+    std::string done;
+    bool unsure = false, wrote = false;
+    std::vector<std::string> addresses;
+    for (const auto& t : ex.targets) {
+        if (t.type == local::delivery_target::kind::address) {
+            addresses.push_back(t.value);
+            continue;
+        }
+        const bool is_maildir = t.type == local::delivery_target::kind::maildir;
+        if (is_maildir)
+            r = co_await deliver_local(id, rcpt, sender, address, look_first, t.value);
+        else
+            r = co_await deliver_program(id, sender, address, t.value, program_context_for(sender, address, ex));
+        unsure = unsure || r.may_have_copy;
+        if (r.kind != outcome_kind::delivered) {
+            messages_.at(id).rcpts[rcpt].may_have_copy = wrote || unsure;  // earlier targets hold copies
+            co_return r;
+        }
+        wrote = wrote || is_maildir;
+        if (done.find(r.reason) == std::string::npos) done += (done.empty() ? "" : "; ") + r.reason;
+        if (r.skip_rest) break;
+    }
+    if (!addresses.empty()) {
+        r = co_await forward(id, address, std::move(addresses), ex.envelope_sender);
+        if (r.kind == outcome_kind::deferred && wrote) unsure = true;
+        if (r.kind == outcome_kind::delivered && !done.empty()) r.reason = done + "; " + r.reason;
+    } else if (!done.empty()) {
+        r.reason = done;
+    }
+    messages_.at(id).rcpts[rcpt].may_have_copy = unsure;
+    r.relay = "local";
+    co_return r;
+}
+
+boost::asio::awaitable<manager::attempt_result> manager::forward(std::string id, std::string address,
+                                                                 std::vector<std::string> to, std::string owner)
+{
+    attempt_result r;
+    r.relay = "local";
+    std::string content;
+    store& st = *store_;
+    std::vector<disk_worker::phase> phases;
+    phases.push_back([&st, &id, &content] { return st.read_message(id, content); });
+    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, false)) {
+        r.kind = outcome_kind::deferred;
+        r.status = "4.3.0";
+        r.reason = "cannot read message to forward: " + ec.message();
+        co_return r;
+    }
+    // The recursion bounds: our Delivered-To for this recipient means it came back (a loop),
+    // and every forward adds one Delivered-To, so their count is the expansion depth.
+    const auto facts = local::scan_headers(content, address);
+    std::optional<std::string> loop = local::loop_reason(facts, s_.max_received);
+    if (!loop && facts.delivered_to >= s_.max_forward_depth)
+        loop = fmt::format("mail loop: forwarded too often ({} Delivered-To headers, limit {})", facts.delivered_to,
+                           s_.max_forward_depth);
+    if (loop) {
+        r.kind = outcome_kind::failed;
+        r.status = "5.4.6";
+        r.reason = std::move(*loop);
+        co_return r;
+    }
+    const auto& orig = messages_.at(id).env;
+    envelope e;
+    e.queue_id = allocate_id();
+    // A bounce (null sender) stays one: a list owner must not turn it into mail that bounces.
+    e.sender = owner.empty() || orig.sender.empty() ? orig.sender : owner;
+    for (auto& a : to) e.recipients.push_back({std::move(a), {}, 0});
+    e.arrival_us = to_us(system_clock::now());
+    e.client = "127.0.0.1";
+    e.protocol = "local";
+    e.body_8bit = orig.body_8bit;
+    e.smtputf8 = orig.smtputf8;
+    e.ret_full = orig.ret_full;
+    e.verp_delimiters = orig.verp_delimiters;  // the sender's VERP request carries over to the list
+    const std::string nid = e.queue_id;
+    const std::string sender = e.sender;
+    const std::size_t n = e.recipients.size();
+    std::string trace = "Delivered-To: " + address + "\r\n";
+    auto res = co_await commit(nid, std::move(e), std::move(trace), std::move(content));
+    if (!res.ok) {
+        r.kind = outcome_kind::deferred;
+        r.status = "4.3.0";
+        r.reason = "cannot queue the forwarded message: " + res.reason;
+        co_return r;
+    }
+    log::info("{}: forwarded from {} for <{}> from=<{}> nrcpt={}", nid, id, core::escape(address),
+              core::escape(sender), n);
+    r.kind = outcome_kind::delivered;
+    r.status = "2.0.0";
+    r.reason = "forwarded as " + nid;
+    co_return r;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, attempt_result r, bool remote,
                                              std::optional<system_clock::time_point> when)

@@ -45,6 +45,10 @@
 #include <string>
 #include <vector>
 
+namespace postrider::local {
+struct expansion;
+}
+
 namespace postrider::queue {
 
 struct settings {
@@ -61,6 +65,8 @@ struct settings {
     std::chrono::seconds delay_warning{4 * 3600};      // RFC 3461 DELAY notice after this long deferred; 0 = never
     std::string double_bounce_recipient;               // undeliverable bounces go here; empty = log and drop
     std::size_t max_received = 100;                    // more Received: fields bounce 5.4.6; 0 = no limit
+    std::size_t max_forward_depth = 20;                // Delivered-To fields a message may carry when forwarded again
+    bool allow_program_delivery = false;               // |command lines in forward files (else the file defers)
     std::chrono::seconds program_timeout{1000};        // "|command" deliveries: then killed, deferred
     std::size_t program_output_limit = 4096;           // program output octets kept for the reason
     flush_mode flush = flush_mode::group;
@@ -203,14 +209,26 @@ private:
     //                 undo before its journal record); if new/ or cur/ holds it, make it durable
     //                 and record that one. The result's may_have_copy says whether a later attempt
     //                 must look again.
+    //                 maildir: the path relative to the mail root (from the recipient's expansion).
     boost::asio::awaitable<attempt_result> deliver_local(std::string id, std::size_t rcpt, std::string sender,
-                                                         std::string address, bool look_first);
+                                                         std::string address, bool look_first, std::string maildir);
+    // deliver_expanded - expand a local recipient (alias, forward file; docs/addressing.md) and
+    //                    deliver to each target: maildirs first, then one forwarded message.
+    boost::asio::awaitable<attempt_result> deliver_expanded(std::string id, std::size_t rcpt, std::string address);
+    // forward - commit ONE new message (Delivered-To: address prepended) to the expansion's
+    //           addresses, from owner (empty: the original sender); durable before it returns,
+    //           so the original recipient's record comes after (a crash may duplicate, never lose).
+    boost::asio::awaitable<attempt_result> forward(std::string id, std::string address, std::vector<std::string> to,
+                                                   std::string owner);
     // deliver_program - run one "|command" forward target for address on the program worker
     //                   (manager_program.cpp): message on stdin with the maildir prefix, exit
     //                   status classified as qmail-command(8). A line that does not split
     //                   into argv defers (a typo must not lose mail).
     boost::asio::awaitable<attempt_result> deliver_program(std::string id, std::string sender, std::string address,
                                                            std::string command, local::program_context ctx);
+    // program_context_for - the environment facts of a program line of expansion ex (strand).
+    local::program_context program_context_for(const std::string& sender, const std::string& address,
+                                               const local::expansion& ex) const;
     // record - journal and apply one attempt's outcome (strand).
     // remote=true releases a remote recipient's count instead of a local delivery slot.
     //          when: the attempt's time (unset: now); a remote batch passes one value for all its

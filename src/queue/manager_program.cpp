@@ -5,12 +5,31 @@
 // nor the io_context meanwhile. See local/program_runner.hpp, docs/addressing.md.
 #include "core/escape.hpp"
 #include "local/command_line.hpp"
+#include "local/expansion.hpp"
 #include "local/header_scan.hpp"
 #include "local/maildir.hpp"
+#include "local/program_address.hpp"
 #include "log/log.hpp"
 #include "queue/manager.hpp"
 
 namespace postrider::queue {
+
+local::program_context manager::program_context_for(const std::string& sender, const std::string& address,
+                                                    const local::expansion& ex) const
+{
+    local::program_context c;
+    const auto at = address.rfind('@');
+    c.sender = sender;
+    c.recipient = address;
+    c.local = address.substr(0, at);
+    c.host = at == std::string::npos ? std::string{} : address.substr(at + 1);
+    auto e = local::extension_of(c.local, table_.recipient_delimiter(), ex.source);
+    c.ext = std::move(e.ext);
+    c.default_part = std::move(e.matched);
+    // Program lines come only from forward files, which live in the user's directory.
+    c.home = std::filesystem::absolute(s_.mail_root / ex.user_dir);
+    return c;
+}
 
 boost::asio::awaitable<manager::attempt_result> manager::deliver_program(std::string id, std::string sender,
                                                                          std::string address, std::string command,

@@ -23,11 +23,15 @@ class ScriptedMX:
     bad_greeting: "drip" sends the greeting one byte every drip_interval seconds;
                   "huge" sends a greeting line of huge_octets octets. Only the first
                   bad_connections connections get it; later ones are served normally.
+    reject_rcpt: a function of the RCPT address (no brackets); true: answer 550 5.1.1.
     """
 
     def __init__(self, host, port, keywords=(), bad_starttls=False, drop_in_data=0,
-                 bad_greeting=None, bad_connections=1, drip_interval=0.5, huge_octets=10 * 1024 * 1024):
+                 bad_greeting=None, bad_connections=1, drip_interval=0.5, huge_octets=10 * 1024 * 1024,
+                 reject_rcpt=None):
         self.keywords = list(keywords)
+        self.reject_rcpt = reject_rcpt
+        self.rejected = []      # RCPT addresses answered 550
         self.bad_starttls = bad_starttls
         self.drops_left = drop_in_data
         self.bad_greeting = bad_greeting
@@ -154,8 +158,14 @@ class _Session:
             self.mail, self.rcpts = cmd, []
             self.say("250 2.1.0 ok")
         elif verb == "RCPT":
-            self.rcpts.append(cmd)
-            self.say("250 2.1.5 ok")
+            addr = cmd.split("<", 1)[-1].split(">", 1)[0]
+            if self.mx.reject_rcpt and self.mx.reject_rcpt(addr):
+                with self.mx.lock:
+                    self.mx.rejected.append(addr)
+                self.say("550 5.1.1 no such user here")
+            else:
+                self.rcpts.append(cmd)
+                self.say("250 2.1.5 ok")
         elif verb == "DATA":
             return self.data()
         elif verb == "QUIT":

@@ -81,3 +81,13 @@ TEST_CASE("a huge header section is scanned in one linear pass", "[header_scan]"
     // A header section with no body separator at all still ends.
     CHECK(scan_headers(std::string(1 << 20, 'x'), "a@b").received == 0);
 }
+
+TEST_CASE("Delivered-To fields are counted (the forward depth)", "[header_scan]")
+{
+    const std::string msg = "Delivered-To: a@x\r\nDELIVERED-TO: b@x\r\nX-Delivered-To: c@x\r\n"
+                            "Delivered-To:\r\n d@x\r\n\r\nDelivered-To: body@x\r\n";
+    auto f = scan_headers(msg, "b@x");
+    CHECK(f.delivered_to == 3);
+    CHECK(f.delivered_to_match);
+    CHECK(scan_headers("Subject: x\r\n\r\n", "").delivered_to == 0);
+}
