@@ -139,6 +139,43 @@ class ProgramDelivery(unittest.TestCase):
             return None
 
 
+class ProgramAtShutdown(unittest.TestCase):
+    """SIGTERM while a program runs: after shutdown_grace the daemon kills it and exits 0."""
+
+    def test_stop_kills_a_running_program(self):
+        d = Daemon(mynetworks="127.0.0.0/8", allow_program_delivery="yes", program_timeout="60s",
+                   shutdown_grace="1s")
+        with d:
+            home = os.path.join(d.settings["mail_root"], "localhost", "lingerer")
+            os.makedirs(home)
+            prog = os.path.join(d.dir, "linger")
+            with open(prog, "w") as f:
+                f.write('#!/bin/sh\necho $$ > "$HOME/pid"\nexec /bin/sleep 30\n')
+            os.chmod(prog, 0o755)
+            with open(os.path.join(home, ".qmail"), "w") as f:
+                f.write(f"|{prog}\n")
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
+                s.sendmail("x@localhost", ["lingerer@localhost"], b"Subject: marker-linger\r\n\r\nx\r\n")
+            pid_file = os.path.join(home, "pid")
+            wait_until(lambda: os.path.exists(pid_file) and open(pid_file).read().strip(), what="the program to start")
+            pid = int(open(pid_file).read())
+            started = time.monotonic()
+            self.assertEqual(d.stop(), 0)
+            self.assertLess(time.monotonic() - started, 10)
+            self.assertIn("stop grace period over", d.log())
+            # Killed, not left behind: gone, or a zombie waiting for init to reap it.
+            self.assertTrue(wait_until(lambda: self.gone(pid), what="the program to be killed"))
+            # The message stays queued for the next start (the program's run never finished).
+            self.assertTrue(any(n.startswith("env/") for n in d.queue_files()))
+
+    @staticmethod
+    def gone(pid):
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            return True
+
+
 if __name__ == "__main__":
     from harness import main
     main()
