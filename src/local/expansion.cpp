@@ -32,11 +32,24 @@ std::vector<owner_check> owner_checks(const std::string& list, const std::string
         c.address = local + "@" + domain;
         if (t.aliases() && t.aliases()->has(local, domain)) {
             c.known = true;
+        } else if (const auto cands = extension_candidates(local, t.recipient_delimiter()); cands.size() > 1) {
+            // With an extension (joe+list-owner lives with joe): an exact table entry, else
+            // the exact forward file in the directory it falls back to, as qmail asks.
+            if (!t.default_mapping() && t.lookup_exact(local, domain)) {
+                c.known = true;
+            } else if (auto path = t.lookup(local, domain)) {
+                const auto dir = user_dir_of(*path);
+                const auto ext = local.substr(cands.back().size() + 1);
+                if (!dir.empty() && safe_name(ext)) {
+                    c.path_to_stat = dir + "/.qmail-" + ext;
+                    c.expect_file = true;
+                }
+            }
         } else if (auto path = t.lookup_exact(local, domain)) {
             if (!t.default_mapping()) c.known = true;
-            else c.dir_to_stat = user_dir_of(*path);  // the default mapping answers for any safe name
+            else c.path_to_stat = user_dir_of(*path);  // the default mapping answers for any safe name
         }
-        if (c.known || !c.dir_to_stat.empty()) out.push_back(std::move(c));
+        if (c.known || !c.path_to_stat.empty()) out.push_back(std::move(c));
     }
     return out;
 }
@@ -126,7 +139,7 @@ expansion finish_expansion(const expansion_plan& p, const expansion_facts& f, bo
     }
     if (forwards)
         for (std::size_t i = 0; i < p.owners.size(); ++i)
-            if (p.owners[i].known || (i < f.owner_dir_exists.size() && f.owner_dir_exists[i])) {
+            if (p.owners[i].known || (i < f.owner_exists.size() && f.owner_exists[i])) {
                 e.envelope_sender = p.owners[i].address;
                 break;
             }

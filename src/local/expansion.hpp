@@ -16,8 +16,9 @@
 //     path not ending in /Maildir has none). No file: the maildir, as before.
 //   * A forward line naming the recipient itself means its own maildir.
 //   * List owner: when owner-LIST or LIST-owner exists at the domain (an alias, an exact
-//     mailbox table entry, or in the default mapping a directory under the mail root), mail
-//     forwarded through LIST goes out with that address as envelope sender.
+//     mailbox table entry, or in the default mapping its own directory under the mail root,
+//     or for an address with an extension its exact forward file), mail forwarded through
+//     LIST goes out with that address as envelope sender.
 #pragma once
 
 #include "local/delivery_target.hpp"
@@ -33,7 +34,11 @@ namespace postrider::local {
 struct owner_check {
     std::string address;      // owner-LIST@domain or LIST-owner@domain
     bool known = false;       // exists without looking at the disk
-    std::string dir_to_stat;  // default mapping: exists when this directory (mail-root relative) does
+    // Default mapping (which answers for any safe name): exists when this mail-root relative
+    // path does: the owner's directory, or, for an owner address with an extension (joe+list-owner
+    // lives in joe's directory), its exact forward file (.qmail-list-owner), as qmail asks.
+    std::string path_to_stat;
+    bool expect_file = false;  // path_to_stat must be a regular file (else a directory)
 };
 
 struct expansion_plan {
@@ -54,7 +59,7 @@ struct expansion_facts {
     std::string file_name;              // the forward file found ("" = none exists)
     std::string file_text;              // its contents
     std::string io_error;               // reading failed (symlink, too large, unreadable): defer
-    std::vector<bool> owner_dir_exists; // per plan.owners entry (false when not looked at)
+    std::vector<bool> owner_exists;     // per plan.owners entry: path_to_stat exists (false when not looked at)
 };
 
 struct expansion {

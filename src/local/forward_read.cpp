@@ -41,11 +41,13 @@ std::string read_small(int fd, std::string& out, std::size_t limit)
 expansion_facts read_forward_facts(const std::filesystem::path& mail_root, const expansion_plan& p)
 {
     expansion_facts f;
-    f.owner_dir_exists.assign(p.owners.size(), false);
+    f.owner_exists.assign(p.owners.size(), false);
     for (std::size_t i = 0; i < p.owners.size(); ++i) {
-        if (p.owners[i].dir_to_stat.empty()) continue;
+        const auto& o = p.owners[i];
+        if (o.path_to_stat.empty()) continue;
         struct stat st {};
-        f.owner_dir_exists[i] = ::lstat((mail_root / p.owners[i].dir_to_stat).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+        f.owner_exists[i] = ::lstat((mail_root / o.path_to_stat).c_str(), &st) == 0 &&
+                            (o.expect_file ? S_ISREG(st.st_mode) : S_ISDIR(st.st_mode));
     }
     if (p.user_dir.empty() || p.forward_files.empty()) return f;
     fd_guard dir;

@@ -422,7 +422,7 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
     const local::expansion_plan plan = local::plan_expansion(local_part, domain, table_);
     local::expansion_facts facts;
     bool stat_owners = false;
-    for (const auto& o : plan.owners) stat_owners = stat_owners || !o.dir_to_stat.empty();
+    for (const auto& o : plan.owners) stat_owners = stat_owners || !o.path_to_stat.empty();
     if (!plan.forward_files.empty() || stat_owners) {
         std::vector<disk_worker::phase> phases;
         const std::filesystem::path root = s_.mail_root;

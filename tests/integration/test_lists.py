@@ -5,15 +5,19 @@ One daemon on loopback with a mailbox table (so unknown local users exist), an a
 table, and a transport table sending r1.test and r2.test to two scripted MXes on
 127.0.0.1; r1.test answers 550 at RCPT for local parts starting with "bad".
 """
+import collections
 import os
+import random
 import re
 import signal
 import smtplib
 import subprocess
+import sys
+import threading
 import time
 import unittest
 
-from harness import BIN, Daemon, wait_until
+from harness import BIN, Daemon, free_port, wait_until
 
 LOCAL_GOOD = [f"u{i:03d}" for i in range(120)]
 LOCAL_UNKNOWN = ["ghost1", "ghost2", "ghost3"]
@@ -21,7 +25,7 @@ R1_GOOD = [f"a{i:02d}" for i in range(40)]
 R1_BAD = ["bad1", "bad2"]
 R2_GOOD = [f"b{i:02d}" for i in range(35)]
 MAILBOXES = LOCAL_GOOD + ["owner-biglist", "poster", "t1", "t2", "t3", "fwd", "loopa", "loopb", "loopsender",
-                          "dotdot", "victim", "linker", "prog", "selfish", "plain", "hup"]
+                          "dotdot", "victim", "linker", "prog", "selfish", "plain", "hup", "listrunner", "fr1", "fr2"]
 
 ALIASES = """# the 200-member list, written across continuation lines
 biglist: {members}
@@ -31,6 +35,16 @@ team: t1, "Tee Two" <t2@localhost>,
 selfish: selfish, t1
 owner-team-less: t1
 """
+
+
+def daemon_with_aliases(text, **settings):
+    """A Daemon (not started) whose alias_table holds text; returns (daemon, alias file path)."""
+    d = Daemon(mynetworks="127.0.0.0/8", **settings)
+    aliases = os.path.join(d.dir, "aliases")
+    with open(aliases, "w") as f:
+        f.write(text)
+    d.settings["alias_table"] = aliases
+    return d, aliases
 
 
 def members():
@@ -65,6 +79,9 @@ class Lists(unittest.TestCase):
         cls.write_forward("loopb", ".qmail", "&loopa@localhost\n")
         cls.write_forward("dotdot", ".qmail", "./../victim/Maildir/\n")
         cls.write_forward("prog", ".qmail", "|/bin/cat\n")
+        # A user-run list: one file for the members, one that makes the owner address exist.
+        cls.write_forward("listrunner", ".qmail-friends", "&fr1@localhost\nfr2@localhost\n&ghost9@localhost\n")
+        cls.write_forward("listrunner", ".qmail-friends-owner", "./Maildir/\n")
         try:
             d.start()
         except BaseException:
@@ -184,6 +201,18 @@ class Lists(unittest.TestCase):
 
     # --- forward files -----------------------------------------------------------
 
+    def test_user_run_list_with_one_file_bounces_to_its_owner_file(self):
+        self.send("plain@localhost", ["listrunner+friends@localhost"], b"Subject: marker-friends\r\n\r\nx\r\n")
+        for u in ("fr1", "fr2"):
+            wait_until(lambda: [m for m in self.d.read_delivered(u) if b"marker-friends" in m], what=u)
+        [got] = [m for m in self.d.read_delivered("fr1") if b"marker-friends" in m]
+        self.assertTrue(got.startswith(b"Return-Path: <listrunner+friends-owner@localhost>\n"), got[:80])
+        [b] = wait_until(lambda: [m for m in self.d.read_delivered("listrunner") if b"ghost9@localhost" in m],
+                         what="the bounce at the list's owner")
+        self.assertIn(b"\nDelivered-To: listrunner+friends-owner@localhost\n", b)
+        self.assertIn(b"Status: 5.1.1", b)
+        self.assertEqual([m for m in self.d.read_delivered("plain") if b"marker-friends" in m], [])
+
     def test_forward_file_keeps_a_copy_and_forwards(self):
         self.send("plain@localhost", ["fwd@localhost"], b"Subject: marker-fwd\r\n\r\nx\r\n")
         [own] = self.d.read_delivered_wait("fwd", 1)
@@ -245,11 +274,7 @@ class AliasReload(unittest.TestCase):
     """alias_table is read at start, on SIGHUP (all or nothing) and by check-config (FILE:LINE)."""
 
     def test_check_config_and_sighup(self):
-        d = Daemon(mynetworks="127.0.0.0/8")
-        aliases = os.path.join(d.dir, "aliases")
-        with open(aliases, "w") as f:
-            f.write("crew: alice\n")
-        d.settings["alias_table"] = aliases
+        d, aliases = daemon_with_aliases("crew: alice\n")
         with d:
             with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
                 s.sendmail("x@localhost", ["crew@localhost"], b"Subject: marker-crew1\r\n\r\nx\r\n")
@@ -281,11 +306,8 @@ class ForwardDepth(unittest.TestCase):
     """A chain of distinct aliases (no loop) ends at max_forward_depth with one 5.4.6 bounce."""
 
     def test_chain_longer_than_the_limit_bounces(self):
-        d = Daemon(mynetworks="127.0.0.0/8", max_forward_depth=3)
-        aliases = os.path.join(d.dir, "aliases")
-        with open(aliases, "w") as f:
-            f.write("c0: c1\nc1: c2\nc2: c3\nc3: end\nshort0: short1\nshort1: end\n")
-        d.settings["alias_table"] = aliases
+        d, _ = daemon_with_aliases("c0: c1\nc1: c2\nc2: c3\nc3: end\nshort0: short1\nshort1: end\n",
+                                   max_forward_depth=3)
         with d:
             with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as s:
                 s.sendmail("chainer@localhost", ["c0@localhost"], b"Subject: marker-chain\r\n\r\nx\r\n")
@@ -298,6 +320,77 @@ class ForwardDepth(unittest.TestCase):
             self.assertIn(b"marker-short", got)
             time.sleep(0.5)
             self.assertEqual(len(d.delivered("end")), 1)
+
+
+class TwoServersAliasLoop(unittest.TestCase):
+    """x@a.test is an alias for y@b.test on one instance, y@b.test for x@a.test on the other:
+    the Delivered-To check stops the loop at its second visit with one bounce to the sender."""
+
+    def test_aliases_forwarding_to_each_other_bounce_once(self):
+        pa, pb = free_port(), free_port()
+        a, a_aliases = daemon_with_aliases("x: y@b.test\n", listen=f"127.0.0.1:{pa}", local_domains="a.test",
+                                           hostname="a.test", dns_servers="127.0.0.1:9")
+        b, b_aliases = daemon_with_aliases("y: x@a.test\n", listen=f"127.0.0.1:{pb}", local_domains="b.test",
+                                           hostname="b.test", dns_servers="127.0.0.1:9")
+        for d, peer in ((a, pb), (b, pa)):
+            table = os.path.join(d.dir, "transport")
+            with open(table, "w") as f:
+                f.write(f"{'b.test' if d is a else 'a.test'} [127.0.0.1]:{peer}\n")
+            d.settings["transport_table"] = table
+        with a, b:
+            with smtplib.SMTP("127.0.0.1", pa, timeout=10) as s:
+                s.sendmail("origin@a.test", ["x@a.test"], b"Subject: marker-alias-ping-pong\r\n\r\nbody\r\n")
+            [bounce] = wait_until(lambda: [m for m in a.read_delivered("origin", "a.test") if b"marker-alias-ping-pong" in m],
+                                  timeout=30, what="the loop bounce at the origin")
+            self.assertIn(b"Status: 5.4.6", bounce)
+            self.assertIn(b"already delivered to this recipient", bounce)
+            self.assertRegex(a.log(), r"to=<x@a\.test>, relay=local, .*dsn=5\.4\.6, status=bounced")
+            self.assertEqual(len(re.findall(r"forwarded from \w+ for <x@a\.test>", a.log())), 1)
+            self.assertEqual(len(re.findall(r"forwarded from \w+ for <y@b\.test>", b.log())), 1)
+            time.sleep(1)  # a second bounce would have arrived by now
+            self.assertEqual(len([m for m in a.read_delivered("origin", "a.test") if b"marker-alias-ping-pong" in m]), 1)
+
+
+class ForwardCrash(unittest.TestCase):
+    """kill -9 while messages to an alias are expanded: every accepted message reaches every
+    member at least once (a crash between the forward's commit and the original's record
+    forwards again: duplicates are allowed, losses are not)."""
+
+    def test_kill9_during_expansion_loses_nothing(self):
+        d, _ = daemon_with_aliases("fan: m1, m2@localhost\n")
+        accepted = []
+        rng = random.Random(5)
+        with d:
+            for round_ in range(4):
+                killer = threading.Timer(rng.uniform(0.05, 0.3), d.proc.kill)
+                killer.start()
+                try:
+                    for i in range(400):
+                        tid = f"r{round_}-{i}"
+                        try:
+                            with smtplib.SMTP("127.0.0.1", d.port, timeout=5) as s:
+                                s.sendmail("x@localhost", ["fan@localhost"], f"Subject: {tid}\r\nX-Trial: {tid}\r\n\r\nx\r\n".encode())
+                            accepted.append(tid)
+                        except (OSError, smtplib.SMTPException):
+                            break  # killed: this one was not accepted
+                finally:
+                    killer.cancel()
+                d.proc.wait(10)
+                d.start()  # same state dir: recovery re-runs what was not recorded
+            def copies(user):
+                out = collections.Counter()
+                for m in d.read_delivered(user):
+                    found = re.search(rb"X-Trial: (\S+)", m)
+                    if found:
+                        out[found.group(1).decode()] += 1
+                return out
+            for user in ("m1", "m2"):
+                wait_until(lambda: set(accepted) <= set(copies(user)), timeout=60,
+                           what=f"every accepted message at {user}")
+            dups = sum(n - 1 for user in ("m1", "m2") for n in copies(user).values())
+            sys.stderr.write(f"[forward-crash] accepted={len(accepted)} duplicates={dups}\n")
+            self.assertGreater(len(accepted), 0)
+            self.assertLess(len(accepted), 4 * 400)  # every round was cut short by its kill
 
 
 if __name__ == "__main__":

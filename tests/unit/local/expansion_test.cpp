@@ -77,13 +77,31 @@ TEST_CASE("expansion: list owner through an alias, LIST-owner, or a directory", 
     auto t2 = with_aliases(defaults(), "crew: a@x.test\n");
     auto p = plan_expansion("crew", "example.org", t2);
     REQUIRE(p.owners.size() == 2);
-    CHECK(p.owners[0].dir_to_stat == "example.org/owner-crew");
+    CHECK(p.owners[0].path_to_stat == "example.org/owner-crew");
+    CHECK_FALSE(p.owners[0].expect_file);
     CHECK(finish_expansion(p, {}, false).envelope_sender.empty());
     expansion_facts f;
-    f.owner_dir_exists = {false, true};
+    f.owner_exists = {false, true};
     CHECK(finish_expansion(p, f, false).envelope_sender == "crew-owner@example.org");
-    f.owner_dir_exists = {true, true};
+    f.owner_exists = {true, true};
     CHECK(finish_expansion(p, f, false).envelope_sender == "owner-crew@example.org");
+}
+
+TEST_CASE("expansion: the owner of a list with an extension is its exact forward file", "[expansion]")
+{
+    auto t = with_aliases(defaults(), "x: y\n");
+    auto p = plan_expansion("joe+friends", "example.org", t);
+    // owner-joe+friends lives in owner-joe's directory; joe+friends-owner in joe's, as a file.
+    REQUIRE(p.owners.size() == 2);
+    CHECK(p.owners[0].path_to_stat == "example.org/owner-joe/.qmail-friends");
+    CHECK(p.owners[1].path_to_stat == "example.org/joe/.qmail-friends-owner");
+    CHECK(p.owners[1].expect_file);
+    expansion_facts f;
+    f.file_name = ".qmail-friends";
+    f.file_text = "&a@x.test\n&b@y.test\n";
+    CHECK(finish_expansion(p, f, false).envelope_sender.empty());  // joe's directory alone is not enough
+    f.owner_exists = {false, true};
+    CHECK(finish_expansion(p, f, false).envelope_sender == "joe+friends-owner@example.org");
 }
 
 TEST_CASE("expansion: forward file targets stay below the user's directory", "[expansion]")

@@ -70,10 +70,13 @@ TEST_CASE("forward read: owner directories are stat'ed", "[forward_read]")
     postrider::test::temp_dir t;
     const auto root = t.path();
     fs::create_directories(root / "d/owner-list");
+    write(root / "d/joe/.qmail-list-owner", "./Maildir/\n");
     expansion_plan p;
-    p.owners = {{"owner-list@d", false, "d/owner-list"}, {"list-owner@d", false, "d/list-owner"}};
+    p.owners = {{"owner-list@d", false, "d/owner-list", false}, {"list-owner@d", false, "d/list-owner", false},
+                {"joe+list-owner@d", false, "d/joe/.qmail-list-owner", true},
+                {"joe+x-owner@d", false, "d/joe/.qmail-x-owner", true}, {"dir-as-file@d", false, "d/owner-list", true}};
     auto f = read_forward_facts(root, p);
-    CHECK(f.owner_dir_exists == std::vector<bool>{true, false});
+    CHECK(f.owner_exists == std::vector<bool>{true, false, true, false, false});
 }
 
 TEST_CASE("symlink_below refuses a symlinked component below the user's directory", "[forward_read]")
