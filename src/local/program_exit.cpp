@@ -36,7 +36,7 @@ std::string flatten(std::string_view output, std::size_t max, bool truncated)
             continue;
         }
         blank = false;
-        s += (u < 0x20 || u == 0x7f) ? '?' : c;
+        s += (u < 0x20 || u >= 0x7f) ? '?' : c;  // the bounce's parts are us-ascii
     }
     while (!s.empty() && s.back() == ' ') s.pop_back();
     if (s.size() > max) {

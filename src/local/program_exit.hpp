@@ -44,7 +44,8 @@ program_outcome classify_exit(const program_end& end);
 
 // describe - one-line reason for logs and bounces: "program /bin/x exited 100: <output>"
 //            (or "was killed by signal 9", "timed out", ...). Output: CR, LF and tabs become
-//            spaces, runs of blanks collapse, other control octets become '?', trimmed and cut
+//            spaces, runs of blanks collapse, other control octets and 8-bit octets become '?'
+//            (the bounce is us-ascii; Postfix's printable() does the same), trimmed and cut
 //            to max_output octets (" [...]" marks a cut, and truncated output too).
 std::string describe(std::string_view program, const program_end& end, std::string_view output,
                      bool output_truncated, std::size_t max_output = 1024);

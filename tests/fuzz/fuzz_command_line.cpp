@@ -3,6 +3,7 @@
 // Invariants: a refusal has a reason and no argv; an accepted line has 1..max_args words, an
 // absolute program, no NUL or control octet but tab in any word, no more octets than the
 // input; and the argv survives a round trip through single quoting (the grammar loses nothing).
+// The same bytes as a program's output (local::describe): one line of printable ASCII, bounded.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "fuzz_check.hpp"
 #include "local/command_line.hpp"
+#include "local/program_exit.hpp"
 
 using namespace postrider;
 
@@ -35,6 +37,9 @@ bool controls_but_tab(const std::string& w)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     const std::string_view in(reinterpret_cast<const char*>(data), size);
+    const auto why = local::describe("/bin/x", {local::program_end::kind::exited, 100}, in, false, 64);
+    for (unsigned char c : why) fuzz::require(c >= 0x20 && c < 0x7f, "a reason is printable ASCII");
+    fuzz::require(why.size() <= std::string("program /bin/x exited 100: ").size() + 64 + 6, "a reason is bounded");
     const local::command_limits limits;
     const auto r = local::split_command(in, limits);
     if (!r) {

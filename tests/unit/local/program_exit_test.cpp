@@ -60,6 +60,7 @@ TEST_CASE("describe: one printable line, output flattened and bounded", "[progra
           "program /nope could not be started: No such file or directory");
     CHECK(describe("/bin/x", {end_kind::exited, 1}, std::string("a\0b\x1b[31mc\x7f", 10), false) ==
           "program /bin/x exited 1: a?b?[31mc?");
+    CHECK(describe("/bin/x", {end_kind::exited, 75}, "sp\xc3\xa4ter", false) == "program /bin/x exited 75: sp??ter");
     CHECK(describe("/bin/x", {end_kind::exited, 1}, "abcdefgh", false, 4) == "program /bin/x exited 1: abcd [...]");
     CHECK(describe("/bin/x", {end_kind::exited, 1}, "abc", true) == "program /bin/x exited 1: abc [...]");
     CHECK(describe("/bin/x\nInjected: y", {end_kind::exited, 0}, "", false) == "program /bin/x Injected: y exited 0");
