@@ -10,7 +10,8 @@
 //        maildir paths (never from raw address text).
 // Threads: all state lives on an internal strand of the executor passed in.
 //        submit()/allocate_id() may be called from any thread/executor; the
-//        disk work runs on two disk_worker threads (queue, maildirs).
+//        disk work runs on two disk_worker threads (queue, maildirs); delivery programs
+//        run on a third pool (one thread per local delivery slot, made at first use).
 // Lifetime: the manager must outlive every coroutine it started: stop the
 //        io_context (or let run() return) before destroying it, and do not run
 //        that io_context again afterwards.
