@@ -83,6 +83,8 @@ queue::settings queue_settings_from(const config::settings& s, const std::string
     q.max_received = s.max_received_headers;
     q.max_forward_depth = s.max_forward_depth;
     q.allow_program_delivery = s.allow_program_delivery;
+    q.program_timeout = s.program_timeout;
+    q.program_output_limit = s.program_output_limit;
     return q;
 }
 

@@ -164,6 +164,8 @@ std::vector<std::string> validate(const settings& s)
             errors.push_back("masquerade_classes: '" + c + "' is not envelope_sender, header_sender or header_recipient");
     if (!s.myorigin.empty() && !valid_domain(s.myorigin))
         errors.push_back("myorigin: '" + s.myorigin + "' is not a domain name");
+    if (s.program_timeout.count() < 1) errors.push_back("program_timeout: must be at least 1 second");
+    if (s.program_output_limit > 65536) errors.push_back("program_output_limit: must be at most 64k");
     for (char c : s.postdrop_group)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
             errors.push_back("postdrop_group: must be a group name (letters, digits, - and _)");

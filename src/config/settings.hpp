@@ -78,6 +78,10 @@ struct settings {
     std::string double_bounce_recipient;     // undeliverable bounces go here; empty = log and drop
     std::string verp_delimiters = "+=";      // VERP: owner+rcpt=domain@origin (Postfix default_verp_delimiters)
 
+    // Program delivery: "|command" lines of forward files (docs/addressing.md "Program delivery")
+    std::chrono::seconds program_timeout{1000};   // then its process group is killed, temporary failure (Postfix command_time_limit)
+    std::size_t program_output_limit = 4096;      // stdout+stderr octets kept for the bounce or deferral reason
+
     // Local submission (docs/security.md rule 1)
     std::string postdrop_group;   // group of the setgid postrider-postdrop; empty: root and the service user only
     std::string postdrop_helper;  // path of postrider-postdrop; empty: next to the postrider binary

@@ -125,7 +125,10 @@ manager::manager(boost::asio::any_io_executor ex, settings s, const local::mailb
 
 manager::~manager()
 {
-    // Join the disk threads first: no phase may run on the store while its journal is written out.
+    // A program may run for program_timeout; cancel it first, then join the disk threads:
+    // no phase may run on the store while its journal is written out.
+    program_cancel_.cancel();
+    program_worker_.reset();
     delivery_worker_.reset();
     queue_worker_.reset();
     if (store_) store_->close_journal();
@@ -462,17 +465,9 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
         messages_.at(id).rcpts[rcpt].may_have_copy = r.may_have_copy;  // re-found: we waited
         co_return r;
     }
-    std::vector<std::string> maildirs, addresses;
-    for (const auto& t : ex.targets) {
-        if (t.type == local::delivery_target::kind::program) {
-            // The runner (local/program_*) is not in this build: defer before any copy is made.
-            r.kind = outcome_kind::deferred;
-            r.status = "4.3.0";
-            r.reason = "program delivery (" + ex.source + ") is not available in this build";
-            co_return r;
-        }
-        (t.type == local::delivery_target::kind::maildir ? maildirs : addresses).push_back(t.value);
-    }
+    std::vector<std::string> maildirs;
+    for (const auto& t : ex.targets)
+        if (t.type == local::delivery_target::kind::maildir) maildirs.push_back(t.value);
     if (!ex.user_dir.empty() && !maildirs.empty()) {
         std::string bad;
         std::vector<disk_worker::phase> phases;
@@ -491,23 +486,38 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
             co_return r;
         }
     }
-    // Maildirs first: a failed one defers before anything is forwarded; the forward is last,
-    // so a retry after it failed finds the copies (may_have_copy) instead of writing twice.
+    // Maildirs and programs in file order, as qmail-local: a failure stops there (before anything
+    // is forwarded), a program exiting 99 ends the file (later lines, addresses too, are skipped).
+    // The forward is last, so a retry after it failed finds the copies (may_have_copy) instead
+    // of writing twice; programs that succeeded run again on a retry, as with qmail.
     std::string done;
-    bool unsure = false;
-    for (const auto& m : maildirs) {
-        r = co_await deliver_local(id, rcpt, sender, address, look_first, m);
+    bool unsure = false, wrote = false;
+    std::vector<std::string> addresses;
+    for (const auto& t : ex.targets) {
+        if (t.type == local::delivery_target::kind::address) {
+            addresses.push_back(t.value);
+            continue;
+        }
+        const bool is_maildir = t.type == local::delivery_target::kind::maildir;
+        if (is_maildir)
+            r = co_await deliver_local(id, rcpt, sender, address, look_first, t.value);
+        else
+            r = co_await deliver_program(id, sender, address, t.value, program_context_for(sender, address, ex));
         unsure = unsure || r.may_have_copy;
         if (r.kind != outcome_kind::delivered) {
-            messages_.at(id).rcpts[rcpt].may_have_copy = true;  // earlier targets hold copies now
+            messages_.at(id).rcpts[rcpt].may_have_copy = wrote || unsure;  // earlier targets hold copies
             co_return r;
         }
-        done = "delivered to maildir";
+        wrote = wrote || is_maildir;
+        if (done.find(r.reason) == std::string::npos) done += (done.empty() ? "" : "; ") + r.reason;
+        if (r.skip_rest) break;
     }
     if (!addresses.empty()) {
         r = co_await forward(id, address, std::move(addresses), ex.envelope_sender);
-        if (r.kind == outcome_kind::deferred && !maildirs.empty()) unsure = true;
+        if (r.kind == outcome_kind::deferred && wrote) unsure = true;
         if (r.kind == outcome_kind::delivered && !done.empty()) r.reason = done + "; " + r.reason;
+    } else if (!done.empty()) {
+        r.reason = done;
     }
     messages_.at(id).rcpts[rcpt].may_have_copy = unsure;
     r.relay = "local";

@@ -10,7 +10,8 @@
 //        maildir paths (never from raw address text).
 // Threads: all state lives on an internal strand of the executor passed in.
 //        submit()/allocate_id() may be called from any thread/executor; the
-//        disk work runs on two disk_worker threads (queue, maildirs).
+//        disk work runs on two disk_worker threads (queue, maildirs); delivery programs
+//        run on a third pool (one thread per local delivery slot, made at first use).
 // Lifetime: the manager must outlive every coroutine it started: stop the
 //        io_context (or let run() return) before destroying it, and do not run
 //        that io_context again afterwards.
@@ -20,6 +21,7 @@
 
 #include "local/fs_ops.hpp"
 #include "local/mailbox_table.hpp"
+#include "local/program_runner.hpp"
 #include "queue/bounce.hpp"
 #include "queue/disk_worker.hpp"
 #include "queue/queue_id.hpp"
@@ -44,6 +46,10 @@
 #include <string>
 #include <vector>
 
+namespace postrider::local {
+struct expansion;
+}
+
 namespace postrider::queue {
 
 struct settings {
@@ -62,6 +68,8 @@ struct settings {
     std::size_t max_received = 100;                    // more Received: fields bounce 5.4.6; 0 = no limit
     std::size_t max_forward_depth = 20;                // Delivered-To fields a message may carry when forwarded again
     bool allow_program_delivery = false;               // |command lines in forward files (else the file defers)
+    std::chrono::seconds program_timeout{1000};        // "|command" deliveries: then killed, deferred
+    std::size_t program_output_limit = 4096;           // program output octets kept for the reason
     flush_mode flush = flush_mode::group;
     // journal - commit to the write-ahead journal (queue_dir/journal/) instead of files per
     //           message; deferred messages move to classic files (docs/queue-format.md "Journal").
@@ -181,6 +189,7 @@ private:
         std::int64_t started_us = 0;  // attempt start (unix us): ends Postfix delays= "b"
         std::int64_t setup_us = 0;    // connection setup (remote only): delays= "c"
         bool may_have_copy = false;   // local: a copy may be in the maildir though not delivered
+        bool skip_rest = false;       // program exit 99: later lines of the forward file are skipped
     };
 
     // commit - the disk part of submit, shared with internal bounces.
@@ -219,6 +228,15 @@ private:
     //           so the original recipient's record comes after (a crash may duplicate, never lose).
     boost::asio::awaitable<attempt_result> forward(std::string id, std::string address, std::vector<std::string> to,
                                                    std::string owner);
+    // deliver_program - run one "|command" forward target for address on the program worker
+    //                   (manager_program.cpp): message on stdin with the maildir prefix, exit
+    //                   status classified as qmail-command(8). A line that does not split
+    //                   into argv defers (a typo must not lose mail).
+    boost::asio::awaitable<attempt_result> deliver_program(std::string id, std::string sender, std::string address,
+                                                           std::string command, local::program_context ctx);
+    // program_context_for - the environment facts of a program line of expansion ex (strand).
+    local::program_context program_context_for(const std::string& sender, const std::string& address,
+                                               const local::expansion& ex) const;
     // record - journal and apply one attempt's outcome (strand).
     // remote=true releases a remote recipient's count instead of a local delivery slot.
     //          when: the attempt's time (unset: now); a remote batch passes one value for all its
@@ -271,6 +289,8 @@ private:
     std::unique_ptr<store> store_;
     std::unique_ptr<disk_worker> queue_worker_;     // commits, journal, reads, removals
     std::unique_ptr<disk_worker> delivery_worker_;  // maildir writes
+    local::program_canceller program_cancel_;       // fired by ~manager: running programs are killed
+    std::unique_ptr<disk_worker> program_worker_;   // program deliveries (threads made at first use)
     boost::asio::system_timer timer_;
     std::map<std::string, message_state> messages_;
     std::multimap<sys_time, work_item> due_;

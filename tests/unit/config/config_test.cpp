@@ -147,3 +147,22 @@ TEST_CASE("masquerade knobs: defaults, validation and the rules they make", "[co
     CHECK(errors[5].find("masquerade_classes") == 0);
     CHECK(errors[6].find("myorigin") == 0);
 }
+
+TEST_CASE("program delivery knobs: defaults and validation", "[config]")
+{
+    settings s;
+    CHECK(s.program_timeout == std::chrono::seconds(1000));
+    CHECK(s.program_output_limit == 4096);
+    s.program_timeout = std::chrono::seconds(1);
+    s.program_output_limit = 0;  // keep no output: valid
+    CHECK(validate(s).empty());
+    s.program_output_limit = 65536;
+    CHECK(validate(s).empty());
+
+    s.program_timeout = std::chrono::seconds(0);
+    s.program_output_limit = 65537;
+    const auto errors = validate(s);
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0].find("program_timeout") == 0);
+    CHECK(errors[1].find("program_output_limit") == 0);
+}
