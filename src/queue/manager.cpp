@@ -351,7 +351,8 @@ boost::asio::awaitable<void> manager::attempt(std::string id, std::size_t rcpt)
 
 boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::string id, std::size_t rcpt,
                                                                        std::string sender, std::string address,
-                                                                       bool look_first, std::string rel)
+                                                                       bool look_first, std::string rel,
+                                                                       std::function<bool()> divert)
 {
     attempt_result r;
     std::filesystem::path maildir = s_.mail_root / rel;
@@ -365,9 +366,11 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
     bool found = false;
     bool unsure = look_first;         // a copy may exist that this attempt has not found or removed
     std::optional<std::string> loop;  // set (in the worker) when the message must bounce as a loop
+    bool diverted = false;
     const std::size_t max_received = s_.max_received;
     std::vector<disk_worker::phase> phases;
     phases.push_back([&, look_first, max_received, per_file] {
+        if (divert && (diverted = divert())) return std::error_code{};
         if (look_first) {
             if (auto ec = local::find_delivery(maildir, tag, earlier)) return ec;
             found = !earlier.empty();
@@ -384,14 +387,18 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
         local::to_lf_in_place(content);  // one copy of the message in memory, however large
         return d.stage(local::delivery_prefix(sender, address), content);
     });
-    phases.push_back([&d, &found, &loop] { return found || loop ? std::error_code{} : d.publish(); });
-    auto undo = [&d, &found, &loop, &unsure] {
-        if (!found && !loop && !d.discard()) unsure = true;
+    phases.push_back([&d, &found, &loop, &diverted] {
+        return found || loop || diverted ? std::error_code{} : d.publish();
+    });
+    auto undo = [&d, &found, &loop, &diverted, &unsure] {
+        if (!found && !loop && !diverted && !d.discard()) unsure = true;
     };
     auto ec = co_await run(*delivery_worker_, std::move(phases), std::move(undo), true);
     r.relay = "local";
     r.may_have_copy = unsure;
-    if (!ec && loop) {
+    if (!ec && diverted) {
+        r.diverted = true;
+    } else if (!ec && loop) {
         r.kind = outcome_kind::failed;
         r.status = "5.4.6";
         r.reason = std::move(*loop);
@@ -428,6 +435,33 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
     // during this call: the plan holds copies).
     const local::expansion_plan plan = local::plan_expansion(local_part, domain, table_);
     local::expansion_facts facts;
+    // Only after a crash or a failed undo can an earlier copy exist: every other attempt
+    // (a fresh message, a retry after a clean failure) skips the directory scan.
+    const bool look_first = messages_.at(id).rcpts[rcpt].may_have_copy;
+    const std::string sender = envelope_sender(messages_.at(id).env, rcpt);
+    // The common case, a mailbox whose user has no forward file: look for the files in the
+    // same disk job as the copy (one hand-off to the disk threads instead of two, and no
+    // list-owner lookups, which only matter when addresses are forwarded). A file that
+    // exists diverts the job before anything is written; the full expansion below takes over.
+    if (plan.type == local::expansion_plan::kind::mailbox &&
+        local::is_own_mailbox_only(plan, local::finish_expansion(plan, {}, s_.allow_program_delivery))) {
+        std::function<bool()> divert;
+        if (!plan.forward_files.empty() && !plan.user_dir.empty()) {
+            local::expansion_plan files_only = plan;
+            files_only.owners.clear();
+            divert = [&facts, files_only = std::move(files_only), root = s_.mail_root] {
+                facts = local::read_forward_facts(root, files_only);
+                return !facts.file_name.empty() || !facts.io_error.empty();
+            };
+        }
+        attempt_result own =
+            co_await deliver_local(id, rcpt, sender, address, look_first, *plan.own_maildir, std::move(divert));
+        if (!own.diverted) {
+            messages_.at(id).rcpts[rcpt].may_have_copy = own.may_have_copy;  // re-found: we waited
+            co_return own;
+        }
+        facts = {};  // read again below, list owners included
+    }
     bool stat_owners = false;
     for (const auto& o : plan.owners) stat_owners = stat_owners || !o.path_to_stat.empty();
     if (!plan.forward_files.empty() || stat_owners) {
@@ -456,10 +490,6 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
         r.reason = ex.reason;
         co_return r;
     }
-    // Only after a crash or a failed undo can an earlier copy exist: every other attempt
-    // (a fresh message, a retry after a clean failure) skips the directory scan.
-    const bool look_first = messages_.at(id).rcpts[rcpt].may_have_copy;
-    const std::string sender = envelope_sender(messages_.at(id).env, rcpt);
     if (local::is_own_mailbox_only(plan, ex)) {
         r = co_await deliver_local(id, rcpt, sender, address, look_first, *plan.own_maildir);
         messages_.at(id).rcpts[rcpt].may_have_copy = r.may_have_copy;  // re-found: we waited

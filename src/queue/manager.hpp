@@ -190,6 +190,7 @@ private:
         std::int64_t setup_us = 0;    // connection setup (remote only): delays= "c"
         bool may_have_copy = false;   // local: a copy may be in the maildir though not delivered
         bool skip_rest = false;       // program exit 99: later lines of the forward file are skipped
+        bool diverted = false;        // local: deliver_local's divert found a forward file; nothing written
     };
 
     // commit - the disk part of submit, shared with internal bounces.
@@ -218,8 +219,11 @@ private:
     //                 and record that one. The result's may_have_copy says whether a later attempt
     //                 must look again.
     //                 maildir: the path relative to the mail root (from the recipient's expansion).
+    //                 divert: run first in the same disk job; true stops it before anything is
+    //                 looked up or written (result.diverted), so the caller can expand instead.
     boost::asio::awaitable<attempt_result> deliver_local(std::string id, std::size_t rcpt, std::string sender,
-                                                         std::string address, bool look_first, std::string maildir);
+                                                         std::string address, bool look_first, std::string maildir,
+                                                         std::function<bool()> divert = {});
     // deliver_expanded - expand a local recipient (alias, forward file; docs/addressing.md) and
     //                    deliver to each target: maildirs first, then one forwarded message.
     boost::asio::awaitable<attempt_result> deliver_expanded(std::string id, std::size_t rcpt, std::string address);
