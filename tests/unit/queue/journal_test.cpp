@@ -7,6 +7,7 @@
 #include "queue/queue_id.hpp"
 #include "queue/segment.hpp"
 #include "queue/store.hpp"
+#include "envelopes.hpp"
 #include "support/faulty_fs.hpp"
 #include "support/temp_dir.hpp"
 
@@ -25,14 +26,9 @@ using test::files_in;
 
 namespace {
 
-envelope make_env(const std::string& id)
+envelope to_bob_and_carol(const std::string& id)
 {
-    envelope e;
-    e.queue_id = id;
-    e.sender = "alice@example.org";
-    e.recipients = {{"bob@example.org", "", 0}, {"carol@example.org", "", 0}};
-    e.arrival_us = 1700000000000000;
-    return e;
+    return test::make_envelope(id, {"bob@example.org", "carol@example.org"});
 }
 
 // one_per_segment - every record past the first starts a new segment (rotation is exercised).
@@ -102,7 +98,7 @@ TEST_CASE("journal: a commit writes no per-message file; reads, outcomes and don
         auto st = journal_store(dir, one_per_segment(), mode);
         queue_id_generator ids;
         const std::string a = ids.next(), b = ids.next();
-        envelope ea = make_env(a), eb = make_env(b);
+        envelope ea = to_bob_and_carol(a), eb = to_bob_and_carol(b);
         REQUIRE_FALSE(st->commit(a, "Received: x\r\n", "Subject: a\r\n\r\nhi\r\n", ea));
         REQUIRE_FALSE(st->commit(b, "", "Subject: b\r\n\r\n", eb));
         CHECK(ea.message_size == 31);
@@ -140,7 +136,7 @@ TEST_CASE("journal: a deferral migrates the message to classic files; settle rel
     auto st = journal_store(t.path() / "q", one_per_segment());
     queue_id_generator ids;
     const std::string id = ids.next();
-    envelope e = make_env(id);
+    envelope e = to_bob_and_carol(id);
     REQUIRE_FALSE(st->commit(id, "Received: x\r\n", "Subject: a\r\n\r\nhi\r\n", e));
     REQUIRE_FALSE(st->append(id, delivered(0)));
     REQUIRE_FALSE(st->append(id, deferred(1)));
@@ -174,7 +170,7 @@ TEST_CASE("journal: a migration whose flush failed is undone; the message stays 
     auto st = journal_store(t.path() / "q");
     queue_id_generator ids;
     const std::string id = ids.next();
-    envelope e = make_env(id);
+    envelope e = to_bob_and_carol(id);
     REQUIRE_FALSE(st->commit(id, "", "Subject: a\r\n\r\n", e));
     REQUIRE_FALSE(st->append(id, deferred(0)));
     st->undo_append(id);
@@ -195,7 +191,7 @@ TEST_CASE("journal: recovery materialises live messages as classic files and unl
     const std::string a = ids.next(), b = ids.next(), c = ids.next();
     {
         auto st = journal_store(dir, one_per_segment());
-        envelope ea = make_env(a), eb = make_env(b), ec = make_env(c);
+        envelope ea = to_bob_and_carol(a), eb = to_bob_and_carol(b), ec = to_bob_and_carol(c);
         REQUIRE_FALSE(st->commit(a, "Received: a\r\n", "Subject: a\r\n\r\n", ea));
         REQUIRE_FALSE(st->commit(b, "", "Subject: b\r\n\r\n", eb));
         REQUIRE_FALSE(st->commit(c, "", "Subject: c\r\n\r\n", ec));
@@ -235,7 +231,7 @@ TEST_CASE("journal: a segment damaged mid-way is quarantined after its valid rec
     {
         journal_options o;  // both in one segment
         auto st = journal_store(dir, o);
-        envelope ea = make_env(a), eb = make_env(b);
+        envelope ea = to_bob_and_carol(a), eb = to_bob_and_carol(b);
         REQUIRE_FALSE(st->commit(a, "", "Subject: a\r\n\r\n", ea));
         REQUIRE_FALSE(st->commit(b, "", "Subject: b\r\n\r\n", eb));
     }

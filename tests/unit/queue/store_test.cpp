@@ -2,6 +2,7 @@
 
 #include "queue/queue_id.hpp"
 #include "queue/store.hpp"
+#include "envelopes.hpp"
 #include "support/faulty_fs.hpp"
 #include "support/temp_dir.hpp"
 
@@ -10,20 +11,6 @@
 using namespace postrider;
 using namespace postrider::queue;
 using test::files_in;
-
-namespace {
-
-envelope make_env(const std::string& id)
-{
-    envelope e;
-    e.queue_id = id;
-    e.sender = "alice@example.org";
-    e.recipients = {{"bob@example.org", "", 0}};
-    e.arrival_us = 1700000000000000;
-    return e;
-}
-
-}  // namespace
 
 TEST_CASE("create_dirs makes the layout with mode 0700", "[store]")
 {
@@ -53,7 +40,7 @@ TEST_CASE("commit leaves mess/ID and a decodable env/ID, nothing in tmp/", "[sto
         s.create_dirs();
         queue_id_generator ids;
         std::string id = ids.next();
-        envelope e = make_env(id);
+        envelope e = test::make_envelope(id);
         REQUIRE_FALSE(s.commit(id, "Subject: x\r\n\r\nhi\r\n", e));
         CHECK(files_in(s.dir() / "mess") == std::vector<std::string>{id});
         CHECK(files_in(s.dir() / "env") == std::vector<std::string>{id});
@@ -78,7 +65,7 @@ TEST_CASE("a commit in two parts (trace header, message) is one file whose lengt
     s.create_dirs();
     queue_id_generator ids;
     std::string id = ids.next();
-    envelope e = make_env(id);
+    envelope e = test::make_envelope(id);
     REQUIRE_FALSE(s.commit(id, "Received: by mx.test\r\n", "Subject: x\r\n\r\nhi\r\n", e));
     CHECK(test::slurp(s.dir() / "mess" / id) == "Received: by mx.test\r\nSubject: x\r\n\r\nhi\r\n");
     CHECK(e.message_size == 40);
@@ -102,7 +89,7 @@ TEST_CASE("a failed commit leaves nothing behind, whichever call fails", "[store
     s.create_dirs();
     ffs.fail(r.o, r.n, r.err);
     std::string id = queue_id_generator{}.next();
-    envelope e = make_env(id);
+    envelope e = test::make_envelope(id);
     auto ec = s.commit(id, "data\r\n", e);
     CHECK(ec.value() == r.err);
     CHECK(files_in(s.dir() / "mess").empty());
@@ -117,7 +104,7 @@ TEST_CASE("recovery cleans tmp/, drops orphans and quarantines bad files", "[sto
     s.create_dirs();
     queue_id_generator ids;
     std::string good = ids.next(), torn = ids.next(), garbled = ids.next(), orphan = ids.next();
-    envelope e1 = make_env(good), e2 = make_env(torn), e3 = make_env(garbled);
+    envelope e1 = test::make_envelope(good), e2 = test::make_envelope(torn), e3 = test::make_envelope(garbled);
     REQUIRE_FALSE(s.commit(good, "good message\r\n", e1));
     REQUIRE_FALSE(s.commit(torn, "this one will be cut\r\n", e2));
     REQUIRE_FALSE(s.commit(garbled, "x\r\n", e3));
