@@ -75,7 +75,7 @@ class RelayPostrider(Postrider):
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--listen", "127.0.0.1:0", "--hostname", "bench.test",
              "--queue_dir", os.path.join(self.state, "queue"), "--mail_root", os.path.join(self.state, "mail"),
-             "--max_sessions_per_ip", "20000", "--max_sessions", "20000", "--recipient_limit", "10000"] + args
+             "--max_sessions_per_ip", "20000", "--max_sessions", "20000", "--recipient_limit", "100000"] + args
             + self.options,
             stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
         self.port = int(wait_for(lambda: (re.search(r"listening on 127\.0\.0\.1:(\d+)", open(log).read())
@@ -93,7 +93,7 @@ class RelayPostfix(Postfix):
         self.relayhost, self.routes = relayhost, routes
 
     def start(self):
-        extra = ["smtpd_recipient_limit = 10000", "smtp_tls_security_level = none",
+        extra = ["smtpd_recipient_limit = 100000", "smtp_tls_security_level = none",
                  "smtp_dns_support_level = disabled"]
         if self.relayhost:
             extra.append(f"relayhost = {self.relayhost}")
