@@ -152,6 +152,10 @@ class Lists(unittest.TestCase):
         for b in bounces:
             self.assertIn(b"Content-Type: multipart/report", b)
             self.assertIn(b"Action: failed", b)
+        # VERP: one notice per failing member, each delivered at the return path naming it.
+        verp_to = sorted(re.search(rb"^Delivered-To: (\S+)$", b, re.M).group(1).decode() for b in bounces)
+        self.assertEqual(verp_to, sorted([f"owner-biglist+{u}=localhost@localhost" for u in LOCAL_UNKNOWN] +
+                                         [f"owner-biglist+{u}=r1.test@localhost" for u in R1_BAD]))
         for u in LOCAL_GOOD[:5] + R1_GOOD[:3]:
             self.assertNotIn(f"Final-Recipient: rfc822; {u}@".encode(), b"".join(bounces))
         self.assertEqual([m for m in self.d.read_delivered("poster") if b"marker-biglist" in m], [])
