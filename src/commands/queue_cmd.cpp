@@ -25,6 +25,7 @@
 #include "commands/queue_view.hpp"
 #include "control/client.hpp"
 #include "core/escape.hpp"
+#include "commands/journal_view.hpp"
 #include "queue/queue_id.hpp"
 #include "queue/record.hpp"
 
@@ -79,7 +80,26 @@ loaded load_queue(const config::settings& s)
         }
         out.messages.push_back(view_of(*d.file));
     }
+    // Messages the daemon took in and has not finished, or a crash left in the journal, are
+    // held in journal/ segments, not in env/: read those too (a migrated one is in both).
+    const auto held = journal_messages(s.queue_dir);
+    for (const auto& [id, m] : held.live)
+        if (!std::binary_search(names.begin(), names.end(), id))
+            out.messages.push_back(view_of(queue::env_file{m.env, m.outcomes}));
+    std::sort(out.messages.begin(), out.messages.end(),
+              [](const message_view& a, const message_view& b) { return a.id < b.id; });
     return out;
+}
+
+// from_journal - id's envelope, outcomes and content from the journal; false when not held there.
+bool from_journal(const config::settings& s, const std::string& id, queue::env_file& f, std::string& content)
+{
+    auto held = journal_messages(s.queue_dir);
+    auto it = held.live.find(id);
+    if (it == held.live.end()) return false;
+    f = queue::env_file{std::move(it->second.env), std::move(it->second.outcomes)};
+    content = std::move(it->second.content);
+    return true;
 }
 
 // local_time - arrival in mailq's "Tue Jan  7 09:05:03" layout, local time.
@@ -96,11 +116,19 @@ std::string local_time(std::int64_t us)
 int cmd_show(const config::settings& s, const std::string& id)
 {
     if (!queue::is_valid_queue_id(id)) return fmt::print(stderr, "postrider: '{}' is not a queue id\n", core::escape(id)), EX_USAGE;
-    std::string bytes;
-    if (!read_file(fs::path(s.queue_dir) / "env" / id, bytes, queue::max_record_octets * 2))
+    std::string bytes, mess;
+    queue::decode_result d;
+    bool held = false;
+    if (read_file(fs::path(s.queue_dir) / "env" / id, bytes, queue::max_record_octets * 2)) {
+        d = queue::decode_env_file(bytes);
+        if (!d.file) return fmt::print(stderr, "postrider: {}: unreadable envelope\n", id), EX_DATAERR;
+        held = read_file(fs::path(s.queue_dir) / "mess" / id, mess, 64u * 1024 * 1024);
+    } else if (queue::env_file f; from_journal(s, id, f, mess)) {
+        d.file = std::move(f);
+        held = true;
+    } else {
         return fmt::print(stderr, "postrider: {}: not in the queue\n", id), EX_NOINPUT;
-    auto d = queue::decode_env_file(bytes);
-    if (!d.file) return fmt::print(stderr, "postrider: {}: unreadable envelope\n", id), EX_DATAERR;
+    }
     const auto& e = d.file->env;
     fmt::print("queue_id: {}\narrival: {}\nsize: {}\nsender: <{}>\nclient: {}\nhelo: {}\nprotocol: {}\n", e.queue_id,
                local_time(e.arrival_us), e.message_size, core::escape(e.sender), core::escape(e.client),
@@ -114,8 +142,7 @@ int cmd_show(const config::settings& s, const std::string& id)
         fmt::print("journal: rcpt={} kind={} at={} attempts={} status={} reason=\"{}\"\n", o.recipient,
                    static_cast<int>(o.kind), local_time(o.at_us), o.attempts, core::escape(o.status),
                    core::escape(o.reason, 200));
-    std::string mess;
-    if (read_file(fs::path(s.queue_dir) / "mess" / id, mess, 64u * 1024 * 1024)) {
+    if (held) {
         auto end = mess.find("\r\n\r\n");
         fmt::print("--- headers ---\n");
         std::string head = mess.substr(0, end == std::string::npos ? std::min<std::size_t>(mess.size(), 65536) : end + 2);
@@ -142,7 +169,8 @@ bool remove_offline(const config::settings& s, const std::string& id, std::strin
 {
     const auto env = fs::path(s.queue_dir) / "env" / id;
     if (::unlink(env.c_str()) != 0) {
-        why = std::strerror(errno);
+        why = errno == ENOENT ? journal_hint(s.queue_dir, id) : "";
+        if (why.empty()) why = std::strerror(errno);
         return false;
     }
     ::unlink((fs::path(s.queue_dir) / "mess" / id).c_str());  // an orphan would be removed at start anyway

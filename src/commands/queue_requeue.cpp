@@ -22,6 +22,7 @@
 #include <iterator>
 
 #include "commands/commands.hpp"
+#include "commands/journal_view.hpp"
 #include "control/client.hpp"
 #include "core/escape.hpp"
 #include "queue/queue_id.hpp"
@@ -50,7 +51,11 @@ bool requeue_offline(const config::settings& s, const std::string& id, std::size
 {
     const auto env = fs::path(s.queue_dir) / "env" / id;
     std::ifstream in(env, std::ios::binary);
-    if (!in) return why = "not in the queue", false;
+    if (!in) {
+        why = journal_hint(s.queue_dir, id);
+        if (why.empty()) why = "not in the queue";
+        return false;
+    }
     std::string bytes(std::istreambuf_iterator<char>(in), {});
     auto d = queue::decode_env_file(bytes);
     if (!d.file) return why = "unreadable envelope", false;

@@ -273,13 +273,21 @@ std::size_t journal::segment_count() const
 
 journal_replay journal::replay(local::fs_ops& fs, const fs::path& dir, const fs::path& corrupt_dir)
 {
+    return read_segments(fs, dir, &corrupt_dir);
+}
+
+journal_replay journal::peek(local::fs_ops& fs, const fs::path& dir) { return read_segments(fs, dir, nullptr); }
+
+journal_replay journal::read_segments(local::fs_ops& fs, const fs::path& dir, const fs::path* corrupt_dir)
+{
+    const bool quiet = corrupt_dir == nullptr;
     journal_replay r;
     std::vector<std::pair<std::uint64_t, fs::path>> segs;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string name = e.path().filename().string();
         if (std::uint64_t seq = parse_segment_name(name)) segs.emplace_back(seq, e.path());
-        else log::warn("queue: journal/{} is not a segment name; left alone", core::escape(name));
+        else if (!quiet) log::warn("queue: journal/{} is not a segment name; left alone", core::escape(name));
     }
     std::sort(segs.begin(), segs.end());
     for (std::size_t i = 0; i < segs.size(); ++i) {
@@ -288,6 +296,7 @@ journal_replay journal::replay(local::fs_ops& fs, const fs::path& dir, const fs:
         std::string bytes;
         // A segment is at most rotate_bytes plus one record; anything larger is not ours.
         if (auto rec = local::read_file(fs, path, bytes, 1024u * 1024 * 1024)) {
+            if (quiet) continue;  // retired while we looked
             log::error("queue: journal segment {} unreadable error=\"{}\"; left in place",
                        segment_name(seq), core::escape(rec.message()));
             continue;
@@ -312,11 +321,15 @@ journal_replay journal::replay(local::fs_ops& fs, const fs::path& dir, const fs:
             case segment_record::done: r.live.erase(e.queue_id); break;
             }
         }
+        if (quiet) {
+            r.segments.push_back(path);
+            continue;
+        }
         if (scan.end == segment_end::corrupt) {
             log::warn("queue: journal segment {} damaged at offset {} reason=\"{}\"; {} records before it used, "
                       "segment quarantined to corrupt/",
                       segment_name(seq), scan.valid_bytes, core::escape(scan.what), scan.entries.size());
-            fs::path to = corrupt_dir / ("journal-" + segment_name(seq));
+            fs::path to = *corrupt_dir / ("journal-" + segment_name(seq));
             if (fs.rename(path.c_str(), to.c_str()) == 0) {
                 ++r.quarantined;
                 continue;

@@ -87,8 +87,16 @@ public:
     //          A segment damaged mid-way is moved to corrupt_dir after its valid records are used.
     static journal_replay replay(local::fs_ops& fs, const std::filesystem::path& dir,
                                  const std::filesystem::path& corrupt_dir);
+    // peek - the same reading without changing anything and without logging, for the queue
+    //        tools, also while the daemon appends (its newest segment ends in a torn tail at
+    //        worst; a segment retired meanwhile is skipped).
+    static journal_replay peek(local::fs_ops& fs, const std::filesystem::path& dir);
 
 private:
+    // read_segments - replay and peek; corrupt_dir null: read only, silent.
+    static journal_replay read_segments(local::fs_ops& fs, const std::filesystem::path& dir,
+                                        const std::filesystem::path* corrupt_dir);
+
     struct segment {
         int fd = -1;
         std::uint64_t size = 0;

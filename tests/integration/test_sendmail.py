@@ -8,6 +8,7 @@ user agent called; /usr/sbin/sendmail is never used.
 import json
 import os
 import shutil
+import smtplib
 import stat
 import subprocess
 import tempfile
@@ -335,6 +336,53 @@ class OfflineDelete(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("removed on disk", r.stdout)
         self.assertEqual(e.d.queue_files(), [])
+
+
+class JournalHeld(unittest.TestCase):
+    """A message the daemon took in but has not finished lives in a journal segment, not in
+    env/: the queue tools list and show it, while the daemon runs and after a kill -9."""
+
+    def test_listed_while_in_flight_and_after_a_crash(self):
+        hole = harness.listening_socket(self)  # accepts, never greets: the delivery waits
+        d = Daemon(relay_domains="far.test", relayhost=f"[127.0.0.1]:{hole.getsockname()[1]}")
+        d.start()
+        self.addCleanup(d.stop)
+        with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as c:
+            c.sendmail("held@example.org", ["someone@far.test"], b"Subject: held in the journal\r\n\r\nx\r\n")
+        hole.settimeout(15)
+        conn, _ = hole.accept()  # connected: the message is in flight, not deferred
+        self.addCleanup(conn.close)
+        self.assertEqual(os.listdir(os.path.join(d.settings["queue_dir"], "env")), [])
+        self.assertTrue(os.listdir(os.path.join(d.settings["queue_dir"], "journal")))
+
+        def held():
+            r = subprocess.run([BIN, "queue", "-c", d.config, "list", "--json"], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return [json.loads(l) for l in r.stdout.splitlines() if "held@example.org" in l]
+
+        [m] = held()
+        self.assertEqual(m["recipients"][0]["address"], "someone@far.test")
+        self.assertEqual(m["recipients"][0]["state"], "pending")
+        d.proc.kill()  # SIGKILL: the journal is all there is until the next start
+        d.proc.wait(timeout=10)
+        [again] = held()
+        self.assertEqual(again["queue_id"], m["queue_id"])
+        show = subprocess.run([BIN, "queue", "-c", d.config, "show", m["queue_id"]], capture_output=True, text=True,
+                              timeout=30)
+        self.assertEqual(show.returncode, 0, show.stderr)
+        self.assertIn("sender: <held@example.org>", show.stdout)
+        self.assertIn("Subject: held in the journal", show.stdout)
+        mailq = subprocess.run([BIN, "queue", "-c", d.config, "list"], capture_output=True, text=True, timeout=30)
+        self.assertIn(m["queue_id"], mailq.stdout)
+        self.assertRegex(mailq.stdout, r"-- \d+ Kbytes in 1 Request\.")
+        # Only the daemon writes the journal: offline changes say so instead of "not in the queue".
+        for verb in ("delete", "requeue"):
+            r = subprocess.run([BIN, "queue", "-c", d.config, verb, m["queue_id"]], capture_output=True, text=True,
+                               timeout=30)
+            self.assertNotEqual(r.returncode, 0, verb)
+            self.assertIn("held in the journal of the stopped daemon", r.stderr, verb)
+        self.assertEqual(len(held()), 1)
 
 
 if __name__ == "__main__":

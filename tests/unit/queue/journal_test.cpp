@@ -245,6 +245,13 @@ TEST_CASE("journal: a segment damaged mid-way is quarantined after its valid rec
     bytes += encode_done("0123456789ABCDEF");          // ... with a record after it
     test::spit(path, bytes);
     test::spit(dir / "journal" / "00000000000000ff", "");  // a newer (empty) segment: the damaged one is not last
+    // The queue tools' read-only look sees what recovery will keep and moves nothing.
+    auto seen = journal::peek(local::posix(), dir / "journal");
+    REQUIRE(seen.live.size() == 1);
+    CHECK(seen.live.begin()->first == a);
+    CHECK(seen.live.begin()->second.content == "Subject: a\r\n\r\n");
+    CHECK(files_in(dir / "journal").size() == 2);
+    CHECK(files_in(dir / "corrupt").empty());
     store st(local::posix(), dir, flush_mode::group);
     auto r = st.recover();
     REQUIRE(r.messages.size() == 1);
