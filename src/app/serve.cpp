@@ -271,6 +271,9 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     } else if (::geteuid() == 0) {
         log::warn("running as root without 'user': mail will be delivered as root; set user = <service account> "
                   "(docs/security.md rule 6)");
+        if (s.allow_program_delivery)
+            log::warn("allow_program_delivery with root: forward-file programs will run as root "
+                      "(docs/security.md rule 13)");
     }
 
     inbound::table_policy policy(table, s.relay_domains);

@@ -45,6 +45,13 @@ class ProgramDelivery(unittest.TestCase):
         cls.forward("typo", ".qmail", "|bin/relative --x\n")
         d.start()
 
+    def test_root_without_user_is_warned_about(self):
+        warning = "allow_program_delivery with root: forward-file programs will run as root"
+        if os.geteuid() == 0:  # the tests run as root without `user`: the development mode
+            self.assertIn(warning, self.d.log())
+        else:
+            self.assertNotIn(warning, self.d.log())
+
     @classmethod
     def tearDownClass(cls):
         rc = cls.d.stop()
