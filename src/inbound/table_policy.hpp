@@ -24,6 +24,8 @@ public:
     {
         for (auto& d : relay_)
             for (auto& c : d) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        // Sorted once, searched per RCPT: a backup MX or fan-out host may list thousands.
+        std::sort(relay_.begin(), relay_.end());
     }
 
     smtp::rcpt_verdict check(std::string_view local_part, std::string_view domain) const override
@@ -39,7 +41,7 @@ private:
     {
         std::string d(domain);
         for (auto& c : d) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-        return std::find(relay_.begin(), relay_.end(), d) != relay_.end();
+        return std::binary_search(relay_.begin(), relay_.end(), d);
     }
 
     const local::mailbox_table& table_;

@@ -442,10 +442,22 @@ class RemoteDelivery(unittest.TestCase):
 
 
     def test_transport_table_routes_without_mx_lookup(self):
-        self.send("alice@localhost", ["r@routed.test", "s@a.sub.test"], "Subject: routed-static\r\n\r\nhi\r\n")
+        # Interleaved domains, one written in capitals: still one transaction per domain, with all of its
+        # recipients (the manager groups a message's ready recipients by domain in one pass).
+        self.send("alice@localhost", ["r@routed.test", "s@a.sub.test", "r2@routed.test", "s2@A.Sub.TEST"],
+                  "Subject: routed-static\r\n\r\nhi\r\n")
         files = wait_until(lambda: len(self.sink_containing("routed-static")) >= 2 and
                            self.sink_containing("routed-static"), timeout=20, what="routed delivery")
+        time.sleep(0.5)  # a wrongly split batch would show up as a third file
+        files = self.sink_containing("routed-static")
         self.assertEqual(len(files), 2, "one transaction per destination domain")
+        dumps = [open(os.path.join(self.sink_dir, n), "rb").read() for n in files]
+        routed = [d for d in dumps if b"r@routed.test" in d]
+        self.assertEqual(len(routed), 1)
+        self.assertIn(b"r2@routed.test", routed[0])
+        sub = [d for d in dumps if b"s@a.sub.test" in d]
+        self.assertEqual(len(sub), 1)
+        self.assertIn(b"s2@a.sub.test", sub[0].lower())  # the session lower-cases domains at RCPT
         self.assertRegex(self.d.log(), r"transport_table \S+: 3 routes")
         # The sink has the file before our journal record and its log line: wait for it.
         wait_until(lambda: self.sent_line("r@routed.test"), what="sent log line")
