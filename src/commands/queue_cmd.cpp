@@ -169,8 +169,9 @@ bool remove_offline(const config::settings& s, const std::string& id, std::strin
 {
     const auto env = fs::path(s.queue_dir) / "env" / id;
     if (::unlink(env.c_str()) != 0) {
-        why = errno == ENOENT ? journal_hint(s.queue_dir, id) : "";
-        if (why.empty()) why = std::strerror(errno);
+        const int err = errno;  // journal_hint's reads may change errno
+        why = err == ENOENT ? journal_hint(s.queue_dir, id) : "";
+        if (why.empty()) why = std::strerror(err);
         return false;
     }
     ::unlink((fs::path(s.queue_dir) / "mess" / id).c_str());  // an orphan would be removed at start anyway

@@ -37,15 +37,23 @@ void auth_limiter::make_room(time_point now)
         it = now - it->second.first >= window_ ? clients_.erase(it) : std::next(it);
     if (clients_.size() < max_clients_ || clients_.empty()) return;
     // All live: forget the oldest tenth at once, so a flood of new addresses costs one
-    // scan per max_clients_/10 of them instead of two scans of the whole table each.
+    // scan per max_clients_/10 of them instead of two scans of the whole table each. Blocked
+    // addresses are kept while any other can go: otherwise a flood of fresh addresses would
+    // push the guesser out (it is usually the oldest entry) and restart its count.
+    auto is_blocked = [this](const entry& e) { return e.failures >= limit_; };
     std::vector<time_point> firsts;
     firsts.reserve(clients_.size());
-    for (const auto& [client, e] : clients_) firsts.push_back(e.first);
-    const auto drop = std::max<std::size_t>(1, max_clients_ / 10);
+    for (const auto& [client, e] : clients_)
+        if (!is_blocked(e)) firsts.push_back(e.first);
+    const bool spare_blocked = !firsts.empty();
+    if (!spare_blocked)
+        for (const auto& [client, e] : clients_) firsts.push_back(e.first);
+    const auto drop = std::min(firsts.size(), std::max<std::size_t>(1, max_clients_ / 10));
     std::nth_element(firsts.begin(), firsts.begin() + static_cast<std::ptrdiff_t>(drop - 1), firsts.end());
     const auto cutoff = firsts[drop - 1];
     for (auto it = clients_.begin(); it != clients_.end();)
-        it = it->second.first <= cutoff ? clients_.erase(it) : std::next(it);
+        it = it->second.first <= cutoff && !(spare_blocked && is_blocked(it->second)) ? clients_.erase(it)
+                                                                                      : std::next(it);
 }
 
 }  // namespace postrider::inbound

@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+
+#include <string>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,7 +34,7 @@ std::string read_small(int fd, std::string& out, std::size_t limit)
         if (n < 0) return std::error_code(errno, std::generic_category()).message();
         if (n == 0) return {};
         out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > limit) return "larger than 64 KiB";
+        if (out.size() > limit) return "larger than " + std::to_string(limit) + " octets";
     }
 }
 
@@ -95,6 +97,14 @@ std::string symlink_below(const std::filesystem::path& mail_root, const std::str
         if (::lstat(p.c_str(), &st) != 0) return {};  // not there yet: created as a directory
         if (S_ISLNK(st.st_mode)) return "maildir path in a forward file goes through a symlink (not followed)";
         if (!S_ISDIR(st.st_mode)) return "maildir path in a forward file is not a directory";
+    }
+    // The delivery writes into tmp/ and renames into new/ below the target: a symlink there
+    // would put the copy in someone else's maildir just as well as one above it.
+    for (const char* sub : {"tmp", "new", "cur"}) {
+        struct stat st {};
+        if (::lstat((p / sub).c_str(), &st) != 0) continue;  // created as a directory
+        if (S_ISLNK(st.st_mode)) return "maildir in a forward file has a symlinked " + std::string(sub) + "/ (not followed)";
+        if (!S_ISDIR(st.st_mode)) return "maildir in a forward file has a " + std::string(sub) + " that is not a directory";
     }
     return {};
 }

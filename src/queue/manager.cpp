@@ -444,8 +444,7 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
     // same disk job as the copy (one hand-off to the disk threads instead of two, and no
     // list-owner lookups, which only matter when addresses are forwarded). A file that
     // exists diverts the job before anything is written; the full expansion below takes over.
-    if (plan.type == local::expansion_plan::kind::mailbox &&
-        local::is_own_mailbox_only(plan, local::finish_expansion(plan, {}, s_.allow_program_delivery))) {
+    if (plan.type == local::expansion_plan::kind::mailbox && plan.own_maildir) {  // no file: its own maildir
         std::function<bool()> divert;
         if (!plan.forward_files.empty() && !plan.user_dir.empty()) {
             local::expansion_plan files_only = plan;

@@ -106,6 +106,7 @@ TEST_CASE("auth: a flood of distinct addresses stays bounded and forgets the old
     // Not two scans of the full table per new address (that was ~37 s of CPU here at -O2, 0.1 s now).
     CHECK(double(std::clock() - cpu0) / CLOCKS_PER_SEC < 5.0);
     CHECK(l.tracked() > 8000);  // only a batch at a time is forgotten
+    CHECK(l.blocked("2001:db8::1", t0 + 100s));  // the guesser, oldest of all, was not flushed out
     CHECK(l.blocked("2001:db8:1::99999", t0 + 100s) == false);  // one failure does not block
     l.failed("2001:db8:1::99999", t0 + 100s);
     CHECK(l.tracked() <= 10000);

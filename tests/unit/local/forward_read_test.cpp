@@ -62,7 +62,7 @@ TEST_CASE("forward read: symlinks, other file types and big files are refused", 
 
     write(root / "d/big/.qmail", std::string(max_forward_file_octets + 1, '#'));
     f = read_forward_facts(root, plan_for("d/big", {".qmail"}));
-    CHECK(f.io_error.find("64 KiB") != std::string::npos);
+    CHECK(f.io_error.find("larger than " + std::to_string(max_forward_file_octets) + " octets") != std::string::npos);
 }
 
 TEST_CASE("forward read: owner directories are stat'ed", "[forward_read]")
@@ -93,4 +93,16 @@ TEST_CASE("symlink_below refuses a symlinked component below the user's director
     write(root / "d/joe/file", "x");
     CHECK_FALSE(symlink_below(root, "d/joe", "d/joe/file").empty());
     CHECK(symlink_below(root, "", "d/joe/link").empty());                // not from a user file
+    // The maildir's own tmp/, new/ and cur/ are below the target: a symlink there escapes too.
+    for (const char* sub : {"tmp", "new", "cur"}) {
+        INFO(sub);
+        const auto md = root / "d/joe/lists" / sub;
+        fs::create_directories(md);
+        fs::create_directories(root / "d/joe/lists/tmp");
+        CHECK(symlink_below(root, "d/joe", "d/joe/lists").empty());
+        fs::remove_all(md);
+        fs::create_directory_symlink(root / "elsewhere", md);
+        CHECK(symlink_below(root, "d/joe", "d/joe/lists").find("symlinked " + std::string(sub)) != std::string::npos);
+        fs::remove(md);
+    }
 }
