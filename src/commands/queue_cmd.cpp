@@ -143,12 +143,16 @@ int cmd_show(const config::settings& s, const std::string& id)
                    static_cast<int>(o.kind), local_time(o.at_us), o.attempts, core::escape(o.status),
                    core::escape(o.reason, 200));
     if (held) {
-        auto end = mess.find("\r\n\r\n");
+        // The header section as it came from the network or a local user: capped, and each line
+        // escaped, so a planted control sequence cannot drive the admin's terminal.
+        std::string_view head(mess);
+        head = head.substr(0, std::min<std::size_t>({head.find("\r\n\r\n"), head.size(), 65536}));
         fmt::print("--- headers ---\n");
-        std::string head = mess.substr(0, end == std::string::npos ? std::min<std::size_t>(mess.size(), 65536) : end + 2);
-        for (char& c : head)
-            if (c == '\r') c = ' ';
-        fmt::print("{}", head);
+        while (!head.empty()) {
+            const auto nl = head.find("\r\n");
+            fmt::print("{}\n", core::escape(head.substr(0, nl), 4096));
+            head.remove_prefix(nl == std::string_view::npos ? head.size() : nl + 2);
+        }
     }
     return EX_OK;
 }

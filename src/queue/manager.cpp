@@ -460,15 +460,22 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
             messages_.at(id).rcpts[rcpt].may_have_copy = own.may_have_copy;  // re-found: we waited
             co_return own;
         }
-        facts = {};  // read again below, list owners included
     }
+    // What the divert read stays: only the list owners are left to look at then.
+    const bool file_read = !facts.file_name.empty() || !facts.io_error.empty();
     bool stat_owners = false;
     for (const auto& o : plan.owners) stat_owners = stat_owners || !o.path_to_stat.empty();
-    if (!plan.forward_files.empty() || stat_owners) {
+    if ((!plan.forward_files.empty() && !file_read) || stat_owners) {
         std::vector<disk_worker::phase> phases;
         const std::filesystem::path root = s_.mail_root;
-        phases.push_back([&facts, &plan, root] {
-            facts = local::read_forward_facts(root, plan);
+        phases.push_back([&facts, &plan, file_read, root] {
+            if (!file_read) {
+                facts = local::read_forward_facts(root, plan);
+            } else {
+                local::expansion_plan owners_only = plan;
+                owners_only.forward_files.clear();
+                facts.owner_exists = local::read_forward_facts(root, owners_only).owner_exists;
+            }
             return std::error_code{};
         });
         co_await run(*delivery_worker_, std::move(phases), {}, false);

@@ -348,7 +348,8 @@ class JournalHeld(unittest.TestCase):
         d.start()
         self.addCleanup(d.stop)
         with smtplib.SMTP("127.0.0.1", d.port, timeout=10) as c:
-            c.sendmail("held@example.org", ["someone@far.test"], b"Subject: held in the journal\r\n\r\nx\r\n")
+            c.sendmail("held@example.org", ["someone@far.test"],
+                       b"Subject: held in the journal\r\nX-Evil: \x1b[2J\x1b]0;pwned\x07\r\n\r\nx\r\n")
         hole.settimeout(15)
         conn, _ = hole.accept()  # connected: the message is in flight, not deferred
         self.addCleanup(conn.close)
@@ -373,6 +374,9 @@ class JournalHeld(unittest.TestCase):
         self.assertEqual(show.returncode, 0, show.stderr)
         self.assertIn("sender: <held@example.org>", show.stdout)
         self.assertIn("Subject: held in the journal", show.stdout)
+        self.assertIn("X-Evil: ", show.stdout)
+        self.assertNotIn("\x1b", show.stdout)  # the header is escaped for the admin's terminal
+        self.assertNotIn("\x07", show.stdout)
         mailq = subprocess.run([BIN, "queue", "-c", d.config, "list"], capture_output=True, text=True, timeout=30)
         self.assertIn(m["queue_id"], mailq.stdout)
         self.assertRegex(mailq.stdout, r"-- \d+ Kbytes in 1 Request\.")
