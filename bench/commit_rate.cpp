@@ -133,7 +133,7 @@ int main(int argc, char** argv)
             });
         io.run();
         elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        flushes = m.stats().queue_flushes;
+        flushes = m.stats().flushes;
     }
     std::printf("mode=%s submitters=%d size=%zu commits=%ld failed=%ld seconds=%.2f commits_per_s=%.0f "
                 "syncfs_rounds=%llu commits_per_round=%.1f\n",

@@ -69,7 +69,7 @@ struct settings {
 
     // Queue
     std::string queue_dir = "var/queue";
-    std::size_t local_concurrency = 10;
+    std::size_t local_concurrency = 20;
     bool queue_journal = true;               // commit to the write-ahead journal (no files per message)
     std::chrono::seconds max_queue_lifetime{5 * 24 * 3600};
     std::chrono::seconds retry_first{300};   // first retry after a temporary failure, then doubling

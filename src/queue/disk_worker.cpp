@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -46,62 +47,89 @@ void disk_worker::post(job j)
     stage_cv_.notify_one();
 }
 
-void disk_worker::finish(pending& p, std::error_code ec)
+void disk_worker::finish(finished& jobs)
 {
-    if (ec && p.j.undo) p.j.undo();
-    if (p.j.done) p.j.done(ec);
+    if (jobs.empty()) return;
+    // done calls for an executor, posted as one handler: N coroutines resume on one wake-up.
+    std::vector<std::pair<boost::asio::any_io_executor, std::vector<std::function<void()>>>> posts;
+    for (auto& [p, ec] : jobs) {
+        if (ec && p.j.undo) p.j.undo();
+        if (!p.j.done) continue;
+        if (!p.j.resume_on) {
+            p.j.done(ec);
+            continue;
+        }
+        auto it = std::find_if(posts.begin(), posts.end(), [&](auto& e) { return e.first == p.j.resume_on; });
+        if (it == posts.end()) it = posts.insert(posts.end(), {p.j.resume_on, {}});
+        it->second.push_back([done = std::move(p.j.done), ec = ec]() mutable { done(ec); });
+    }
+    for (auto& [ex, calls] : posts)
+        boost::asio::post(ex, [calls = std::move(calls)]() mutable {
+            for (auto& c : calls) c();
+        });
     std::lock_guard lock(mutex_);
-    if (--outstanding_ == 0 && stopping_) {
+    outstanding_ -= jobs.size();
+    if (outstanding_ == 0 && stopping_) {
         stage_cv_.notify_all();
         flush_cv_.notify_all();
     }
 }
 
-void disk_worker::after_phase(pending p)
+void disk_worker::run_phases(pending p, std::vector<pending>& flush_out, finished& out)
 {
-    ++p.next_phase;
-    if (group_ && p.j.needs_flush && (p.j.flush_last || p.next_phase < p.j.phases.size())) {
-        {
-            std::lock_guard lock(mutex_);
-            flush_q_.push_back(std::move(p));
+    while (p.next_phase < p.j.phases.size()) {
+        if (auto ec = p.j.phases[p.next_phase]()) {
+            out.emplace_back(std::move(p), ec);
+            return;
         }
-        flush_cv_.notify_one();
-    } else if (p.next_phase < p.j.phases.size()) {
-        {
-            std::lock_guard lock(mutex_);
-            stage_q_.push_back(std::move(p));
+        ++p.next_phase;
+        if (group_ && p.j.needs_flush && (p.j.flush_last || p.next_phase < p.j.phases.size())) {
+            flush_out.push_back(std::move(p));
+            return;
         }
-        stage_cv_.notify_one();
-    } else {
-        finish(p, {});
     }
+    out.emplace_back(std::move(p), std::error_code{});
+}
+
+void disk_worker::enqueue_flush(std::vector<pending>& ps)
+{
+    if (ps.empty()) return;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& p : ps) flush_q_.push_back(std::move(p));
+    }
+    flush_cv_.notify_one();
+    ps.clear();
 }
 
 void disk_worker::stager_loop()
 {
+    std::deque<pending> batch;
+    std::vector<pending> to_flush;
+    finished done;
     for (;;) {
-        pending p;
         {
             std::unique_lock lock(mutex_);
             stage_cv_.wait(lock, [this] { return !stage_q_.empty() || drained(); });
             if (stage_q_.empty()) return;
-            p = std::move(stage_q_.front());
-            stage_q_.pop_front();
+            if (group_) {
+                batch.swap(stage_q_);
+            } else {
+                batch.push_back(std::move(stage_q_.front()));
+                stage_q_.pop_front();
+            }
         }
-        if (p.next_phase >= p.j.phases.size()) {
-            finish(p, {});
-            continue;
-        }
-        if (auto ec = p.j.phases[p.next_phase]()) {
-            finish(p, ec);
-            continue;
-        }
-        after_phase(std::move(p));
+        for (auto& p : batch) run_phases(std::move(p), to_flush, done);
+        batch.clear();
+        enqueue_flush(to_flush);
+        finish(done);
+        done.clear();
     }
 }
 
 void disk_worker::flusher_loop()
 {
+    finished done;
     for (;;) {
         std::deque<pending> batch;
         {
@@ -114,16 +142,19 @@ void disk_worker::flusher_loop()
         std::error_code ec = flush();
         std::deque<pending> more;
         for (auto& p : batch) {
-            if (ec) finish(p, ec);  // nothing of this round is known durable
+            if (ec) done.emplace_back(std::move(p), ec);  // nothing of this round is known durable
             else if (p.next_phase < p.j.phases.size()) more.push_back(std::move(p));
-            else finish(p, {});
+            else done.emplace_back(std::move(p), std::error_code{});
         }
+        finish(done);
+        done.clear();
         if (more.empty()) continue;
         {
             std::lock_guard lock(mutex_);
             for (auto& p : more) stage_q_.push_back(std::move(p));
         }
-        stage_cv_.notify_all();
+        if (group_) stage_cv_.notify_one();  // one stager takes them all
+        else stage_cv_.notify_all();
     }
 }
 
@@ -159,9 +190,8 @@ boost::asio::awaitable<std::error_code> run(disk_worker& w, std::vector<disk_wor
         j.undo = std::move(undo);
         j.needs_flush = needs_flush;
         j.flush_last = flush_last;
-        j.done = [h, tracked](std::error_code ec) {
-            boost::asio::post(tracked, [h, ec]() { std::move(*h)(ec); });
-        };
+        j.done = [h](std::error_code ec) { std::move(*h)(ec); };  // on tracked, posted by the worker
+        j.resume_on = tracked;
         w.post(std::move(j));
     };
     co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),

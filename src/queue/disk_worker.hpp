@@ -1,10 +1,11 @@
 // queue/disk_worker.hpp: disk threads that run file jobs and share flushes among them.
 //
-// Owns: the group commit, as a two-stage pipeline. A few stager threads run
-//       job phases (write + rename, no fsync) in parallel; one flusher thread
-//       takes every job whose phase has finished, runs ONE flush (syncfs of
-//       each configured filesystem) and releases them all. While a syncfs runs,
-//       the stagers prepare the next round. A job's phase is always complete
+// Owns: the group commit, as a two-stage pipeline. Stager threads run job
+//       phases (write + rename, no fsync); one flusher thread takes every job
+//       whose phase has finished, runs ONE flush (syncfs of each configured
+//       filesystem) and releases them all. While a syncfs runs, the stagers
+//       prepare the next round. Hand-offs are per round, not per job (see the
+//       constructor and job::resume_on). A job's phase is always complete
 //       before the syncfs that releases it starts. Jobs with two phases
 //       (maildir: write, then rename) get a flush between their phases, so a
 //       rename never reaches the disk before its data.
@@ -17,6 +18,7 @@
 
 #include "local/fs_ops.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
@@ -42,9 +44,15 @@ public:
         bool flush_last = true;                  // false: no flush after the final phase (it only
                                                  // acts on what the flush before it made durable)
         std::function<void(std::error_code)> done;  // first error, or success
+        // resume_on: where done runs. Empty: on the worker thread. Set: the worker posts the
+        // done calls of one round to it together, one hand-off per round instead of per job.
+        boost::asio::any_io_executor resume_on;
     };
 
     // disk_worker - start stagers + a flusher; group=false means phases flush themselves (no syncfs).
+    //   In group mode a stager takes every staged job at once (phases only write to the page
+    //   cache there, so one thread keeps up and each round costs one wake-up, not one per job);
+    //   otherwise one job at a time, so slow phases (fsync, programs) run side by side.
     disk_worker(local::fs_ops& fs, std::vector<std::filesystem::path> flush_dirs, bool group,
                 std::size_t stagers = 4);
     // ~disk_worker - run every queued job to completion, then join.
@@ -66,10 +74,13 @@ private:
     void stager_loop();
     // flusher_loop - flush everything staged so far, release or requeue it.
     void flusher_loop();
-    // after_phase - route a job whose phase succeeded: flush queue, stage queue or done.
-    void after_phase(pending p);
-    // finish - undo on error, call done, count the job out.
-    void finish(pending& p, std::error_code ec);
+    using finished = std::vector<std::pair<pending, std::error_code>>;
+    // run_phases - run p's phases until one fails or needs a flush; route it to flush_out or out.
+    void run_phases(pending p, std::vector<pending>& flush_out, finished& out);
+    // enqueue_flush - hand jobs to the flusher (one lock, one wake-up).
+    void enqueue_flush(std::vector<pending>& ps);
+    // finish - undo on error, call or post done (grouped by executor), count the jobs out.
+    void finish(finished& jobs);
     // flush - syncfs every configured filesystem once (flusher thread only).
     std::error_code flush();
     // drained - stopping and nothing left (mutex_ held).

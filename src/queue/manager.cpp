@@ -130,8 +130,7 @@ manager::~manager()
     // no phase may run on the store while its journal is written out.
     program_cancel_.cancel();
     program_worker_.reset();
-    delivery_worker_.reset();
-    queue_worker_.reset();
+    disk_.reset();
     if (store_) store_->close_journal();
 }
 
@@ -149,8 +148,7 @@ void manager::start()
               report.orphans_removed, report.quarantined, s_.journal ? "yes" : "no");
     store_ = std::move(st);
     const bool group = s_.flush == flush_mode::group;
-    queue_worker_ = std::make_unique<disk_worker>(fs_, std::vector{s_.queue_dir}, group);
-    delivery_worker_ = std::make_unique<disk_worker>(fs_, std::vector{s_.mail_root}, group);
+    disk_ = std::make_unique<disk_worker>(fs_, std::vector{s_.queue_dir, s_.mail_root}, group, group ? 1 : 4);
     boost::asio::post(strand_, [this, msgs = std::move(report.messages)]() mutable {
         for (auto& m : msgs) install(std::move(m.env), m.journal, true);
         dispatch();
@@ -173,8 +171,7 @@ std::string manager::allocate_id()
 manager_stats manager::stats() const
 {
     manager_stats st;
-    if (queue_worker_) st.queue_flushes = queue_worker_->flushes();
-    if (delivery_worker_) st.delivery_flushes = delivery_worker_->flushes();
+    if (disk_) st.flushes = disk_->flushes();
     return st;
 }
 
@@ -215,7 +212,7 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     std::vector<disk_worker::phase> phases;
     const std::string_view body = std::string_view(content).substr(std::min(skip, content.size()));
     phases.push_back([&st, &id, &trace, body, &env] { return st.commit(id, trace, body, env); });
-    auto ec = co_await run(*queue_worker_, std::move(phases), [&st, &id] { st.undo_commit(id); }, true);
+    auto ec = co_await run(*disk_, std::move(phases), [&st, &id] { st.undo_commit(id); }, true);
     if (ec) {
         log::warn("{}: commit failed status=deferred error=\"{}\"", id, core::escape(ec.message()));
         r.reason = storage_reason(ec);
@@ -394,7 +391,7 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_local(std::stri
     auto undo = [&d, &found, &loop, &diverted, &unsure] {
         if (!found && !loop && !diverted && !d.discard()) unsure = true;
     };
-    auto ec = co_await run(*delivery_worker_, std::move(phases), std::move(undo), true);
+    auto ec = co_await run(*disk_, std::move(phases), std::move(undo), true);
     r.relay = "local";
     r.may_have_copy = unsure;
     if (!ec && diverted) {
@@ -458,6 +455,7 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
             co_await deliver_local(id, rcpt, sender, address, look_first, *plan.own_maildir, std::move(divert));
         if (!own.diverted) {
             messages_.at(id).rcpts[rcpt].may_have_copy = own.may_have_copy;  // re-found: we waited
+            own.repeat_safe = own.kind == outcome_kind::delivered;
             co_return own;
         }
     }
@@ -478,7 +476,7 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
             }
             return std::error_code{};
         });
-        co_await run(*delivery_worker_, std::move(phases), {}, false);
+        co_await run(*disk_, std::move(phases), {}, false);
     }
     const local::expansion ex = local::finish_expansion(plan, facts, s_.allow_program_delivery);
     attempt_result r;
@@ -514,7 +512,7 @@ boost::asio::awaitable<manager::attempt_result> manager::deliver_expanded(std::s
                 if (bad.empty()) bad = local::symlink_below(root, ex.user_dir, m);
             return std::error_code{};
         });
-        co_await run(*delivery_worker_, std::move(phases), {}, false);
+        co_await run(*disk_, std::move(phases), {}, false);
         if (!bad.empty()) {
             log::warn("{}: to=<{}>, expansion deferred: {} ({})", id, core::escape(address), bad, core::escape(ex.source));
             r.kind = outcome_kind::deferred;
@@ -570,7 +568,7 @@ boost::asio::awaitable<manager::attempt_result> manager::forward(std::string id,
     store& st = *store_;
     std::vector<disk_worker::phase> phases;
     phases.push_back([&st, &id, &content] { return st.read_message(id, content); });
-    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, false)) {
+    if (auto ec = co_await run(*disk_, std::move(phases), {}, false)) {
         r.kind = outcome_kind::deferred;
         r.status = "4.3.0";
         r.reason = "cannot read message to forward: " + ec.message();
@@ -662,7 +660,12 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
     }
     std::function<void()> undo;
     auto phases = outcome_phases(*store_, id, o, undo);
-    auto ec = co_await run(*queue_worker_, std::move(phases), std::move(undo), true, false);
+    // A delivery's record is not flushed on its own (Postfix does not fsync it either): it reaches
+    // the disk with the next round's flush. A crash before then repeats the attempt, which finds
+    // its own maildir copy (repeat_safe) or sends a remote copy again (at-least-once). Failures
+    // and deferrals are flushed: bounces and retry times hang on them.
+    const bool flush = !(o.kind == outcome_kind::delivered && (remote || r.repeat_safe));
+    auto ec = co_await run(*disk_, std::move(phases), std::move(undo), flush, false);
     if (ec)
         // The delivery stands; after a crash it may be repeated (at-least-once).
         log::warn("{}: journal append failed error=\"{}\"", id, core::escape(ec.message()));
@@ -744,7 +747,7 @@ boost::asio::awaitable<void> manager::finish(std::string id)
     store& st = *store_;
     std::vector<disk_worker::phase> phases;
     phases.push_back([&st, &id] { return st.remove(id); });
-    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, false))
+    if (auto ec = co_await run(*disk_, std::move(phases), {}, false))
         log::warn("{}: remove failed error=\"{}\" (retried at next start)", id, core::escape(ec.message()));
     else
         log::info("{}: removed", id);
@@ -864,7 +867,7 @@ boost::asio::awaitable<bool> manager::queue_report(std::string id, bounce_input 
     store& st = *store_;
     std::vector<disk_worker::phase> phases;
     phases.push_back([&st, &id, &original] { return st.read_message(id, original); });
-    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, false)) {
+    if (auto ec = co_await run(*disk_, std::move(phases), {}, false)) {
         log::warn("{}: cannot read message for a report error=\"{}\"", id, core::escape(ec.message()));
         co_return false;
     }
@@ -957,7 +960,7 @@ boost::asio::awaitable<std::optional<std::string>> manager::read_content(std::st
     store& st = *store_;
     std::vector<disk_worker::phase> phases;
     phases.push_back([&st, &id, &content] { return st.read_message(id, content); });
-    if (auto ec = co_await run(*queue_worker_, std::move(phases), {}, false)) {
+    if (auto ec = co_await run(*disk_, std::move(phases), {}, false)) {
         log::warn("{}: cannot read message for remote delivery error=\"{}\"", id, core::escape(ec.message()));
         co_return std::nullopt;
     }

@@ -10,8 +10,9 @@
 //        maildir paths (never from raw address text).
 // Threads: all state lives on an internal strand of the executor passed in.
 //        submit()/allocate_id() may be called from any thread/executor; the
-//        disk work runs on two disk_worker threads (queue, maildirs); delivery programs
-//        run on a third pool (one thread per local delivery slot, made at first use).
+//        disk work (queue and maildirs alike) runs on one disk_worker, so one syncfs
+//        per round covers both; delivery programs run on a second pool (one thread
+//        per local delivery slot, made at first use).
 // Lifetime: the manager must outlive every coroutine it started: stop the
 //        io_context (or let run() return) before destroying it, and do not run
 //        that io_context again afterwards.
@@ -56,7 +57,7 @@ struct settings {
     std::filesystem::path queue_dir;  // created 0700 with tmp/ mess/ env/ corrupt/
     std::filesystem::path mail_root;  // maildir paths from the mailbox table are relative to it
     std::string hostname;             // maildir file names, bounce From:/Reporting-MTA
-    std::size_t local_concurrency = 10;
+    std::size_t local_concurrency = 20;
     // remote - SMTP delivery for non-local domains (outbound::pool); nullptr: such recipients
     //          are deferred with "remote delivery not available". Must outlive the manager.
     remote_transport* remote = nullptr;
@@ -91,8 +92,7 @@ struct queue_count {
 };
 
 struct manager_stats {
-    std::uint64_t queue_flushes = 0;     // syncfs rounds on the queue filesystem
-    std::uint64_t delivery_flushes = 0;  // syncfs rounds for maildir deliveries
+    std::uint64_t flushes = 0;  // syncfs rounds (one covers the queue's and the maildirs' filesystems)
 };
 
 class manager final : public submitter {
@@ -191,6 +191,8 @@ private:
         bool may_have_copy = false;   // local: a copy may be in the maildir though not delivered
         bool skip_rest = false;       // program exit 99: later lines of the forward file are skipped
         bool diverted = false;        // local: deliver_local's divert found a forward file; nothing written
+        bool repeat_safe = false;     // delivered into the recipient's own maildir: a repeat after a
+                                      // crash finds the copy by its tag, so the record needs no flush
     };
 
     // commit - the disk part of submit, shared with internal bounces.
@@ -291,8 +293,7 @@ private:
     backoff_policy policy_;
     queue_id_generator ids_;
     std::unique_ptr<store> store_;
-    std::unique_ptr<disk_worker> queue_worker_;     // commits, journal, reads, removals
-    std::unique_ptr<disk_worker> delivery_worker_;  // maildir writes
+    std::unique_ptr<disk_worker> disk_;             // commits, journal, reads, maildir copies, removals
     local::program_canceller program_cancel_;       // fired by ~manager: running programs are killed
     std::unique_ptr<disk_worker> program_worker_;   // program deliveries (threads made at first use)
     boost::asio::system_timer timer_;

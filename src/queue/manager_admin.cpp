@@ -50,7 +50,7 @@ boost::asio::awaitable<std::string> manager::remove(std::string id)
         store& st = *store_;
         std::vector<disk_worker::phase> phases;
         phases.push_back([&st, &id] { return st.remove(id); });
-        auto ec = co_await run(*queue_worker_, std::move(phases), {}, false);
+        auto ec = co_await run(*disk_, std::move(phases), {}, false);
         --finishing_;
         if (ec) {
             log::warn("{}: delete requested; unlink failed error=\"{}\"", id, core::escape(ec.message()));
@@ -94,7 +94,7 @@ boost::asio::awaitable<manager::requeue_result> manager::requeue(std::string id)
             auto undo = [&st, &records] {
                 for (const auto& rec : records) st.undo_append(rec.first);
             };
-            auto ec = co_await run(*queue_worker_, std::move(phases), undo, true, false);
+            auto ec = co_await run(*disk_, std::move(phases), undo, true, false);
             if (ec) {
                 log::warn("queue: requeue requested; journal append failed error=\"{}\"", core::escape(ec.message()));
                 res.error = "journal append failed: " + ec.message();
