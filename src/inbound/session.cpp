@@ -1,5 +1,6 @@
 #include "inbound/session.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -17,6 +18,7 @@
 #include "inbound/trace_header.hpp"
 #include "log/log.hpp"
 #include "net/deadline_io.hpp"
+#include "net/deadline_watch.hpp"
 #include "net/tls_server.hpp"
 
 namespace postrider::inbound {
@@ -54,6 +56,7 @@ struct session_state {
     const std::string& id;
     std::string peer_ip;
     net::clock::time_point session_deadline;
+    net::deadline_watch& watch;  // bounds every wait for the peer (see wait_for_peer)
     std::string end_reason = "quit";
     std::optional<tls_stream> tls{};  // set once the handshake has started; all I/O goes through it
     std::vector<char> tls_buffer{};
@@ -65,6 +68,13 @@ net::clock::time_point deadline_for(const session_state& s)
 {
     auto d = net::clock::now() + s.deps.config.command_timeout;
     return d < s.session_deadline ? d : s.session_deadline;
+}
+
+// wait_result - what a wait bounded by s.watch came to: a failure after the deadline passed
+//               is the deadline's (the watch cancelled the socket); a success stands.
+net::io_result wait_result(const session_state& s, boost::system::error_code ec, std::size_t n = 0)
+{
+    return {ec, n, ec && s.watch.expired()};
 }
 
 // log_events - one log line per protocol event the engine reported (already escaped).
@@ -80,10 +90,17 @@ asio::awaitable<bool> flush(smtp::server_engine& engine, session_state& s)
     std::string out = engine.take_output();
     if (out.empty()) co_return true;
     net::io_result r;
-    if (s.tls)
+    if (s.tls) {
         r = co_await net::write_all_by(*s.tls, out, deadline_for(s));
-    else
-        r = co_await net::write_all_by(s.socket, out, deadline_for(s));
+    } else {
+        // Replies are small and the socket buffer is almost always free: one non-blocking send
+        // writes them without arming a timer. Only what does not fit waits, under the deadline.
+        std::string_view rest = out;
+        const std::size_t n = s.socket.write_some(asio::buffer(rest), r.ec);
+        if (r.ec == asio::error::would_block || r.ec == asio::error::try_again) r.ec = {};
+        if (!r.ec) rest.remove_prefix(n);
+        if (!r.ec && !rest.empty()) r = co_await net::write_all_by(s.socket, rest, deadline_for(s));
+    }
     if (r.timed_out || r.ec) {
         s.end_reason = r.timed_out ? "write-timeout" : "write-error";
         co_return false;
@@ -154,7 +171,9 @@ bool stopped_or_timed_out(smtp::server_engine& engine, session_state& s, const n
 //                     the socket no longer shows as readable, so read through the stream.
 asio::awaitable<bool> read_tls_and_feed(smtp::server_engine& engine, session_state& s)
 {
-    auto r = co_await net::read_some_by(*s.tls, asio::buffer(s.tls_buffer), deadline_for(s));
+    s.watch.expire_at(deadline_for(s));
+    auto got = co_await s.tls->async_read_some(asio::buffer(s.tls_buffer), asio::as_tuple(asio::use_awaitable));
+    const net::io_result r = wait_result(s, std::get<0>(got), std::get<1>(got));
     if (stopped_or_timed_out(engine, s, r)) co_return true;
     if (r.ec) {
         // A peer that closes TCP without close_notify (common after QUIT) is "stream truncated".
@@ -274,7 +293,9 @@ asio::awaitable<bool> read_and_feed(smtp::server_engine& engine, session_state& 
         bool fed = co_await read_tls_and_feed(engine, s);
         co_return fed;
     }
-    auto r = co_await net::wait_readable_by(s.socket, deadline_for(s));
+    s.watch.expire_at(deadline_for(s));
+    auto waited = co_await s.socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+    net::io_result r = wait_result(s, std::get<0>(waited));
     if (stopped_or_timed_out(engine, s, r)) co_return true;
     auto& buffer = shared_read_buffer();
     std::size_t n = 0;
@@ -320,9 +341,14 @@ asio::awaitable<void> run_session(tcp::socket socket, session_deps deps, session
 {
     boost::system::error_code ec;
     auto remote = socket.remote_endpoint(ec);
+    // Declared before s and after socket: gone before the socket is, so it never cancels a closed one.
+    net::deadline_watch watch(socket.get_executor(), [&socket] {
+        boost::system::error_code ignored;
+        socket.cancel(ignored);
+    });
     session_state s{socket, deps, control, session_id,
                     ec ? std::string("unknown") : remote.address().to_string(),
-                    net::clock::now() + deps.config.session_budget};
+                    net::clock::now() + deps.config.session_budget, watch};
     control.socket = &socket;
     socket.non_blocking(true, ec);  // read_some after a readiness wait must never block the loop
     log::info("{}: connect from [{}]:{}", session_id, s.peer_ip, ec ? 0 : remote.port());

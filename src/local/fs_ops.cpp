@@ -48,17 +48,17 @@ std::error_code write_all(fs_ops& fs, int fd, std::string_view data)
     return {};
 }
 
-std::error_code write_new_file(fs_ops& fs, const std::filesystem::path& path,
+std::error_code write_new_file(fs_ops& fs, const char* path,
                                std::string_view part1, std::string_view part2, bool do_fsync)
 {
-    int fd = fs.open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    int fd = fs.open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) return last_error();
     std::error_code ec = write_all(fs, fd, part1);
     if (!ec) ec = write_all(fs, fd, part2);
     if (!ec && do_fsync && fs.fsync(fd) != 0) ec = last_error();
     // close(2) can report a deferred write error (NFS); treat it as one.
     if (fs.close(fd) != 0 && !ec) ec = last_error();
-    if (ec) fs.unlink(path.c_str());
+    if (ec) fs.unlink(path);
     return ec;
 }
 

@@ -63,7 +63,7 @@ std::error_code last_error() noexcept;
 std::error_code write_all(fs_ops& fs, int fd, std::string_view data);
 // write_new_file - create path exclusively (0600), write the parts, optionally fsync, close.
 //                  On error the partial file is unlinked.
-std::error_code write_new_file(fs_ops& fs, const std::filesystem::path& path,
+std::error_code write_new_file(fs_ops& fs, const char* path,
                                std::string_view part1, std::string_view part2, bool do_fsync);
 // append_file - append data to an existing file (O_APPEND), optionally fsync.
 std::error_code append_file(fs_ops& fs, const std::filesystem::path& path, std::string_view data,

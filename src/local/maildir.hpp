@@ -53,7 +53,7 @@ class maildir_delivery {
 public:
     // maildir_delivery - one delivery of bytes (prefix lines, then the LF-converted message) into maildir.
     maildir_delivery(fs_ops& fs, std::filesystem::path maildir, std::string name, bool fsync_each);
-    // stage - create maildir/{tmp,new,cur} if missing, write head then body to tmp/NAME
+    // stage - write head then body to tmp/NAME; maildir/{tmp,new,cur} are made when tmp/ is missing
     //         (fsync it with fsync_each). Two parts, so the message is never copied to prepend.
     std::error_code stage(std::string_view head, std::string_view body = {});
     // publish - rename tmp/NAME to new/NAME (fsync new/ with fsync_each).
@@ -68,6 +68,10 @@ private:
     fs_ops& fs_;
     std::filesystem::path maildir_;
     std::string name_;
+    // path_in - maildir/SUB/NAME.
+    std::string path_in(const char* sub) const;
+    // make_maildir - create maildir/{tmp,new,cur} where missing.
+    std::error_code make_maildir();
     bool fsync_each_;
 };
 

@@ -50,10 +50,10 @@ std::error_code store::write_classic(const std::string& id, std::string_view hea
     env.message_crc = crc32(body, crc32(head));
     fs::path tmp_mess = dir_ / "tmp" / (id + ".mess"), tmp_env = dir_ / "tmp" / (id + ".env");
     fs::path mess = dir_ / "mess" / id, envf = dir_ / "env" / id;
-    if (auto ec = local::write_new_file(fs_, tmp_mess, head, body, sync)) return ec;
+    if (auto ec = local::write_new_file(fs_, tmp_mess.c_str(), head, body, sync)) return ec;
     std::string env_bytes = encode_envelope(env);
     for (const auto& o : history) env_bytes += encode_outcome(o);
-    if (auto ec = local::write_new_file(fs_, tmp_env, env_bytes, {}, sync)) {
+    if (auto ec = local::write_new_file(fs_, tmp_env.c_str(), env_bytes, {}, sync)) {
         fs_.unlink(tmp_mess.c_str());
         return ec;
     }

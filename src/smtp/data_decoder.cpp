@@ -2,8 +2,39 @@
 #include "smtp/data_decoder.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace postrider::smtp {
+
+namespace {
+
+// run_end - the offset of the first CR or LF in p[0, size), or size; adds the NULs before it.
+//           Eight octets per step: a word with no CR, LF or NUL in it is skipped whole, and only
+//           a word that holds one is looked at octet by octet (one test per octet was an eighth
+//           of the daemon's user-space instructions per message in bench S1). Linear in size.
+std::size_t run_end(const char* p, std::size_t size, std::size_t& nuls)
+{
+    constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    constexpr auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    std::size_t n = 0;
+    while (n < size) {
+        for (; n + 8 <= size; n += 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p + n, 8);
+            if (has_zero(w) | has_zero(w ^ (ones * '\r')) | has_zero(w ^ (ones * '\n'))) break;
+        }
+        const std::size_t end = std::min(size, n + 8);
+        for (; n < end; ++n) {
+            const char c = p[n];
+            if (c == '\r' || c == '\n') return n;
+            nuls += c == '\0';
+        }
+    }
+    return n;
+}
+
+}  // namespace
 
 void data_decoder::start(bool crlf_before) noexcept
 {
@@ -71,14 +102,8 @@ bool data_decoder::end_line(bool real_crlf, message_sink& sink)
 // copy_run - bulk-copy octets up to the next CR or LF (the common case).
 void data_decoder::copy_run(std::string_view& in, message_sink& sink)
 {
-    // One pass that stops at CR/LF and counts NULs: find_first_of("\r\n") calls memchr on
-    // the two-octet set once per octet, the largest user-space cost per message in bench S1.
-    std::size_t n = 0, nuls = 0;
-    for (; n < in.size(); ++n) {
-        const char c = in[n];
-        if (c == '\r' || c == '\n') break;
-        nuls += c == '\0';
-    }
+    std::size_t nuls = 0;
+    const std::size_t n = run_end(in.data(), in.size(), nuls);
     nuls_ += nuls;
     sink.append(in.substr(0, n));
     in.remove_prefix(n);

@@ -96,6 +96,21 @@ TEST_CASE("stage + publish: a missing Maildir is created 0700, the file lands in
     }
 }
 
+TEST_CASE("a new/ removed between stage and publish is made again; an existing maildir is left as it is", "[maildir]")
+{
+    test::temp_dir t;
+    auto md = t.path() / "user" / "Maildir";
+    maildir_delivery first(posix(), md, "1.M1P1Q1.host", false);
+    REQUIRE_FALSE(first.stage("one\n"));
+    REQUIRE_FALSE(first.publish());
+    maildir_delivery second(posix(), md, "2.M2P2Q2.host", false);
+    REQUIRE_FALSE(second.stage("two\n"));
+    std::filesystem::remove_all(md / "new");
+    REQUIRE_FALSE(second.publish());
+    CHECK(test::slurp(md / "new" / "2.M2P2Q2.host") == "two\n");
+    CHECK(files_in(md / "tmp").empty());
+}
+
 TEST_CASE("with fsync_each, every directory a first delivery creates is flushed into its parent", "[maildir]")
 {
     test::temp_dir t;

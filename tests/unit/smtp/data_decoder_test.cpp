@@ -143,3 +143,31 @@ TEST_CASE("chunk_decoder: BDAT octets normalised to CRLF across chunk boundaries
         CHECK(postrider::smtp::test::crlf_clean(got));
     }
 }
+
+TEST_CASE("data_decoder: long runs with CR, LF and NUL at every offset of a word", "[data]")
+{
+    // copy_run skips eight octets at a time: put each special octet at each position of a
+    // word, after runs of every length, and compare with what the rules give octet by octet.
+    for (char special : {'\r', '\n', '\0'}) {
+        for (std::size_t run = 0; run < 40; ++run) {
+            std::string in = std::string(run, 'x') + special + std::string(run % 11, 'y') + "\r\n.\r\n";
+            std::string want = std::string(run, 'x');
+            if (special == '\0') want += std::string(1, '\0') + std::string(run % 11, 'y') + "\r\n";
+            else want += "\r\n" + std::string(run % 11, 'y') + "\r\n";  // bare CR or LF stored as CRLF
+            for (const auto& pieces : splits(in)) {
+                data_decoder d;
+                message_sink sink;
+                sink.reset(1 << 20);
+                d.start(true);
+                bool done = false;
+                for (auto p : pieces)
+                    if (!done) done = d.consume(p, sink);
+                INFO("special " << int(special) << " after " << run << " octets");
+                CHECK(done);
+                CHECK(sink.take() == want);
+                CHECK(d.nul_octets() == (special == '\0' ? 1u : 0u));
+                CHECK(d.bare_line_ends() == (special == '\0' ? 0u : 1u));
+            }
+        }
+    }
+}
