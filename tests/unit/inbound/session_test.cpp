@@ -227,6 +227,30 @@ TEST_CASE("an idle client gets 421 4.4.2 at the command timeout", "[session]")
     CHECK(f.session_done);
 }
 
+TEST_CASE("a client that keeps talking outlives many command timeouts; silence then ends it", "[session]")
+{
+    // The session's one deadline timer fires at the first timeout after the session began and
+    // must re-arm for the latest command's deadline instead of cutting the client off.
+    fixture f;
+    f.config.command_timeout = 1s;
+    f.serve_one();
+    std::string codes, last;
+    f.client([&](tcp::socket& s, std::string& buf) -> asio::awaitable<void> {
+        codes = (co_await read_reply(s, buf)).substr(0, 3);
+        asio::steady_timer pause(s.get_executor());
+        for (int i = 0; i < 4; ++i) {  // 4 x 700 ms: almost three timeouts' worth, never 1 s silent
+            pause.expires_after(700ms);
+            co_await pause.async_wait(tok);
+            auto reply = co_await command(s, buf, "NOOP\r\n");
+            codes += " " + reply.substr(0, 3);
+        }
+        last = co_await read_reply(s, buf);  // now silent: the timeout's 421
+    });
+    CHECK(codes == "220 250 250 250 250");
+    CHECK(last.substr(0, 9) == "421 4.4.2");
+    CHECK(f.session_done);
+}
+
 TEST_CASE("received_header names one recipient only and is RFC 5322 dated", "[trace]")
 {
     using postrider::inbound::received_header;
