@@ -2,13 +2,13 @@
 #include "outbound/client.hpp"
 
 #include "core/escape.hpp"
-#include "net/deadline_io.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -49,16 +49,24 @@ rcpt_result result(rcpt_kind k, std::string status, std::string reason)
 }  // namespace
 
 smtp_client::smtp_client(asio::any_io_executor ex, asio::ssl::context& tls, const client_settings& s)
-    : stream_(ex, tls), s_(s)
+    : stream_(ex, tls),
+      watch_(ex, [this] {
+          boost::system::error_code ignored;
+          stream_.next_layer().cancel(ignored);
+      }),
+      s_(s)
 {
 }
 
 asio::awaitable<bool> smtp_client::write(std::string_view data, deadline by)
 {
-    auto r = encrypted_ ? co_await net::write_all_by(stream_, data, by)
-                        : co_await net::write_all_by(stream_.next_layer(), data, by);
-    if (r.timed_out || r.ec) {
-        error_ = r.timed_out ? "timeout" : core::escape(r.ec.message());
+    // One timer per connection bounds every wait (net::deadline_watch), not one per write.
+    watch_.expire_at(by);
+    auto w = encrypted_ ? co_await asio::async_write(stream_, asio::buffer(data), tok)
+                        : co_await asio::async_write(stream_.next_layer(), asio::buffer(data), tok);
+    const auto ec = std::get<0>(w);
+    if (ec) {
+        error_ = watch_.expired() ? "timeout" : core::escape(ec.message());
         usable_ = false;
         co_return false;
     }
@@ -75,16 +83,18 @@ asio::awaitable<std::optional<remote_reply>> smtp_client::read_reply(deadline by
             usable_ = false;
             co_return std::nullopt;
         }
-        auto r = encrypted_ ? co_await net::read_some_by(stream_, asio::buffer(buf), by)
-                            : co_await net::read_some_by(stream_.next_layer(), asio::buffer(buf), by);
-        if (r.timed_out || r.ec) {
-            error_ = r.timed_out ? "timeout" : r.ec == asio::error::eof || r.ec == asio::ssl::error::stream_truncated
-                                                   ? "lost connection"
-                                                   : core::escape(r.ec.message());
+        watch_.expire_at(by);
+        auto got = encrypted_ ? co_await stream_.async_read_some(asio::buffer(buf), tok)
+                              : co_await stream_.next_layer().async_read_some(asio::buffer(buf), tok);
+        const auto ec = std::get<0>(got);
+        if (ec) {
+            error_ = watch_.expired()                                                        ? "timeout"
+                     : ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ? "lost connection"
+                                                                                           : core::escape(ec.message());
             usable_ = false;
             co_return std::nullopt;
         }
-        parser_.feed(std::string_view(buf.data(), r.bytes));
+        parser_.feed(std::string_view(buf.data(), std::get<1>(got)));
     }
 }
 

@@ -17,6 +17,7 @@
 //           docs/remote-delivery.md ("The SMTP client").
 #pragma once
 
+#include "net/deadline_watch.hpp"
 #include "outbound/protocol.hpp"
 #include "outbound/reply_parser.hpp"
 #include "outbound/sasl.hpp"
@@ -130,6 +131,7 @@ private:
     rcpt_result from_reply(const remote_reply& r, const char* stage) const;
 
     boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
+    net::deadline_watch watch_;  // bounds every read and write (after stream_: destroyed first)
     const client_settings& s_;
     bool encrypted_ = false;
     tls_request tls_;  // what this connection must have
