@@ -19,6 +19,11 @@ import time
 CLK = os.sysconf("SC_CLK_TCK")
 
 
+def state_root():
+    """Where the MTAs' queues and maildirs go: BENCH_STATE_DIR, or /var/tmp."""
+    return os.environ.get("BENCH_STATE_DIR", "/var/tmp")
+
+
 def remove_state(path):
     """Delete a run's state when the script ends, not between runs.
 
@@ -29,6 +34,23 @@ def remove_state(path):
     """
     if os.environ.get("BENCH_KEEP_STATE") != "1":
         atexit.register(shutil.rmtree, path, ignore_errors=True)
+
+
+def run_order(names, repeat):
+    """The order of each round: as given, then reversed every other round, so that neither
+    MTA always runs first (the filesystem's state drifts within a session: see remove_state)."""
+    for i in range(repeat):
+        yield list(names) if i % 2 == 0 else list(reversed(names))
+
+
+def medians(runs, keys):
+    """Per key, the median over a list of result dicts (the middle run, or the mean of two)."""
+    out = {}
+    for k in keys:
+        v = sorted(r[k] for r in runs)
+        n = len(v)
+        out[k] = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+    return out
 
 
 def free_port():
@@ -87,7 +109,7 @@ class Postrider:
     def __init__(self, binary, options=()):
         self.binary = binary
         self.options = list(options)  # extra serve options, e.g. ["--queue_journal", "no"]
-        self.state = tempfile.mkdtemp(prefix="bench-postrider-", dir="/var/tmp")
+        self.state = tempfile.mkdtemp(prefix="bench-postrider-", dir=state_root())
         self.proc = None
 
     def start(self):
@@ -119,7 +141,7 @@ class Postfix:
     name = "postfix"
 
     def __init__(self):
-        self.state = tempfile.mkdtemp(prefix="bench-postfix-", dir="/var/tmp")
+        self.state = tempfile.mkdtemp(prefix="bench-postfix-", dir=state_root())
         os.chmod(self.state, 0o755)
         self.etc = os.path.join(self.state, "etc")
 
@@ -147,6 +169,7 @@ virtual_mailbox_maps = static:bench/Maildir/
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 maillog_file = {s}/maillog
+maillog_file_prefixes = {s}
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_client_connection_count_limit = 0
 default_process_limit = 2000

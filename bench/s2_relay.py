@@ -15,6 +15,7 @@ import os
 import subprocess
 import time
 
+from mta import medians, run_order
 from relay import RelayPostfix, RelayPostrider, Sinks, wait_sent
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,6 +46,7 @@ def main():
     p.add_argument("--size", type=int, default=4096)
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--mta", default="postrider,postfix")
+    p.add_argument("--repeat", type=int, default=1, help="rounds, the order reversed every other round; medians printed")
     p.add_argument("--bin", default=os.path.join(HERE, "..", "build", "src", "postrider"))
     args = p.parse_args()
     sinks = Sinks(1)
@@ -57,18 +59,25 @@ def main():
               "postrider-classic": lambda: RelayPostrider(args.bin, ["relay.test"], relayhost=hop,
                                                           extra=["--remote_destination_concurrency", "20"],
                                                           options=["--queue_journal", "no"])}
-    results = {}
+    runs = {}
     try:
-        for name in args.mta.split(","):
-            results[name] = r = relay(makers[name](), args)
-            print(f"S2 {name:17} {args.messages} x {args.size} B via relayhost to smtp-sink, {args.sessions} sessions in: "
-                  f"accepted {r['accepted']:6.0f} msg/s, relayed {r['relayed']:6.0f} msg/s, "
-                  f"CPU {r['cpu_ms']:6.3f} ms/msg", flush=True)
+        for order in run_order(args.mta.split(","), args.repeat):
+            for name in order:
+                r = relay(makers[name](), args)
+                runs.setdefault(name, []).append(r)
+                print(f"S2 {name:17} {args.messages} x {args.size} B via relayhost to smtp-sink, {args.sessions} sessions in: "
+                      f"accepted {r['accepted']:6.0f} msg/s, relayed {r['relayed']:6.0f} msg/s, "
+                      f"CPU {r['cpu_ms']:6.3f} ms/msg", flush=True)
     finally:
         sinks.stop()
+    results = {name: medians(rs, ("accepted", "relayed", "cpu_ms")) for name, rs in runs.items()}
+    if args.repeat > 1:
+        for name, r in results.items():
+            print(f"S2 {name:17} median of {args.repeat}: accepted {r['accepted']:6.0f} msg/s, "
+                  f"relayed {r['relayed']:6.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg")
     if "postrider" in results and "postfix" in results:
         a, b = results["postrider"], results["postfix"]
-        print(f"S2 ratio postrider/postfix: relayed {a['relayed'] / b['relayed']:.2f}x, CPU {a['cpu_ms'] / b['cpu_ms']:.2f}x")
+        print(f"S2 ratio postrider/postfix{' (medians)' if args.repeat > 1 else ''}: relayed {a['relayed'] / b['relayed']:.2f}x, CPU {a['cpu_ms'] / b['cpu_ms']:.2f}x")
 
 
 if __name__ == "__main__":
