@@ -22,7 +22,15 @@ disk_worker::disk_worker(local::fs_ops& fs, std::vector<std::filesystem::path> f
     : fs_(fs), flush_dirs_(std::move(flush_dirs)), group_(group)
 {
     threads_.emplace_back([this] { flusher_loop(); });
-    for (std::size_t i = 0; i < (stagers ? stagers : 1); ++i) threads_.emplace_back([this] { stager_loop(); });
+    for (std::size_t i = 0; i < (stagers ? stagers : 1); ++i) threads_.emplace_back([this] { stager_loop(false); });
+    if (group_) threads_.emplace_back([this] { stager_loop(true); });
+}
+
+void disk_worker::wake_all()
+{
+    stage_cv_.notify_all();
+    urgent_cv_.notify_all();
+    flush_cv_.notify_all();
 }
 
 disk_worker::~disk_worker()
@@ -31,20 +39,20 @@ disk_worker::~disk_worker()
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
-    stage_cv_.notify_all();
-    flush_cv_.notify_all();
+    wake_all();
     for (auto& t : threads_) t.join();
     for (int fd : flush_fds_) fs_.close(fd);
 }
 
 void disk_worker::post(job j)
 {
+    const bool urgent = j.urgent;
     {
         std::lock_guard lock(mutex_);
         ++outstanding_;
-        stage_q_.push_back({std::move(j), 0});
+        queue_for(urgent).push_back({std::move(j), 0});
     }
-    stage_cv_.notify_one();
+    cv_for(urgent).notify_one();
 }
 
 void disk_worker::finish(finished& jobs)
@@ -69,10 +77,7 @@ void disk_worker::finish(finished& jobs)
         });
     std::lock_guard lock(mutex_);
     outstanding_ -= jobs.size();
-    if (outstanding_ == 0 && stopping_) {
-        stage_cv_.notify_all();
-        flush_cv_.notify_all();
-    }
+    if (outstanding_ == 0 && stopping_) wake_all();
 }
 
 void disk_worker::run_phases(pending p, std::vector<pending>& flush_out, finished& out)
@@ -102,21 +107,23 @@ void disk_worker::enqueue_flush(std::vector<pending>& ps)
     ps.clear();
 }
 
-void disk_worker::stager_loop()
+void disk_worker::stager_loop(bool urgent)
 {
+    std::deque<pending>& queue = queue_for(urgent);
+    std::condition_variable& cv = cv_for(urgent);
     std::deque<pending> batch;
     std::vector<pending> to_flush;
     finished done;
     for (;;) {
         {
             std::unique_lock lock(mutex_);
-            stage_cv_.wait(lock, [this] { return !stage_q_.empty() || drained(); });
-            if (stage_q_.empty()) return;
+            cv.wait(lock, [&] { return !queue.empty() || drained(); });
+            if (queue.empty()) return;
             if (group_) {
-                batch.swap(stage_q_);
+                batch.swap(queue);
             } else {
-                batch.push_back(std::move(stage_q_.front()));
-                stage_q_.pop_front();
+                batch.push_back(std::move(queue.front()));
+                queue.pop_front();
             }
         }
         for (auto& p : batch) run_phases(std::move(p), to_flush, done);
@@ -149,12 +156,20 @@ void disk_worker::flusher_loop()
         finish(done);
         done.clear();
         if (more.empty()) continue;
+        bool any_urgent = false;
         {
             std::lock_guard lock(mutex_);
-            for (auto& p : more) stage_q_.push_back(std::move(p));
+            for (auto& p : more) {
+                any_urgent = any_urgent || p.j.urgent;
+                queue_for(p.j.urgent).push_back(std::move(p));
+            }
         }
-        if (group_) stage_cv_.notify_one();  // one stager takes them all
-        else stage_cv_.notify_all();
+        if (group_) {  // one stager of each kind takes them all
+            stage_cv_.notify_one();
+            if (any_urgent) urgent_cv_.notify_one();
+        } else {
+            stage_cv_.notify_all();
+        }
     }
 }
 
@@ -178,10 +193,11 @@ std::error_code disk_worker::flush()
 }
 
 boost::asio::awaitable<std::error_code> run(disk_worker& w, std::vector<disk_worker::phase> phases,
-                                            std::function<void()> undo, bool needs_flush, bool flush_last)
+                                            std::function<void()> undo, bool needs_flush, bool flush_last,
+                                            bool urgent)
 {
     auto ex = co_await boost::asio::this_coro::executor;
-    auto init = [&w, &phases, &undo, needs_flush, flush_last, ex](auto handler) {
+    auto init = [&w, &phases, &undo, needs_flush, flush_last, urgent, ex](auto handler) {
         using handler_t = decltype(handler);
         auto h = std::make_shared<handler_t>(std::move(handler));
         auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
@@ -190,6 +206,7 @@ boost::asio::awaitable<std::error_code> run(disk_worker& w, std::vector<disk_wor
         j.undo = std::move(undo);
         j.needs_flush = needs_flush;
         j.flush_last = flush_last;
+        j.urgent = urgent;
         j.done = [h](std::error_code ec) { std::move(*h)(ec); };  // on tracked, posted by the worker
         j.resume_on = tracked;
         w.post(std::move(j));

@@ -47,6 +47,10 @@ public:
         // resume_on: where done runs. Empty: on the worker thread. Set: the worker posts the
         // done calls of one round to it together, one hand-off per round instead of per job.
         boost::asio::any_io_executor resume_on;
+        // urgent: a client waits on it (a commit's 250). In group mode such jobs have a stager
+        // of their own, so they never queue behind maildir copies (whose file creation can
+        // take a millisecond each on a filesystem that skips recently freed inodes).
+        bool urgent = false;
     };
 
     // disk_worker - start stagers + a flusher; group=false means phases flush themselves (no syncfs).
@@ -70,8 +74,13 @@ private:
         job j;
         std::size_t next_phase = 0;
     };
-    // stager_loop - run one phase of one job at a time.
-    void stager_loop();
+    // stager_loop - run staged phases: of urgent jobs (their own queue) or of the others.
+    void stager_loop(bool urgent);
+    // queue_for / cv_for - an urgent job's stage queue and wake-up, or the others'.
+    std::deque<pending>& queue_for(bool urgent) { return urgent && group_ ? urgent_q_ : stage_q_; }
+    std::condition_variable& cv_for(bool urgent) { return urgent && group_ ? urgent_cv_ : stage_cv_; }
+    // wake_all - every thread, to see stopping_ (mutex_ not needed).
+    void wake_all();
     // flusher_loop - flush everything staged so far, release or requeue it.
     void flusher_loop();
     using finished = std::vector<std::pair<pending, std::error_code>>;
@@ -92,8 +101,8 @@ private:
     bool group_;
     std::atomic<std::uint64_t> flushes_{0};
     std::mutex mutex_;
-    std::condition_variable stage_cv_, flush_cv_;
-    std::deque<pending> stage_q_, flush_q_;
+    std::condition_variable stage_cv_, urgent_cv_, flush_cv_;
+    std::deque<pending> stage_q_, urgent_q_, flush_q_;
     std::size_t outstanding_ = 0;  // posted and not finished
     bool stopping_ = false;
     std::vector<std::thread> threads_;
@@ -104,6 +113,7 @@ private:
 //       count up while waiting. Captured references must live in the caller's
 //       coroutine frame (it stays alive while suspended here).
 boost::asio::awaitable<std::error_code> run(disk_worker& w, std::vector<disk_worker::phase> phases,
-                                            std::function<void()> undo, bool needs_flush, bool flush_last = true);
+                                            std::function<void()> undo, bool needs_flush, bool flush_last = true,
+                                            bool urgent = false);
 
 }  // namespace postrider::queue

@@ -212,7 +212,7 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     std::vector<disk_worker::phase> phases;
     const std::string_view body = std::string_view(content).substr(std::min(skip, content.size()));
     phases.push_back([&st, &id, &trace, body, &env] { return st.commit(id, trace, body, env); });
-    auto ec = co_await run(*disk_, std::move(phases), [&st, &id] { st.undo_commit(id); }, true);
+    auto ec = co_await run(*disk_, std::move(phases), [&st, &id] { st.undo_commit(id); }, true, true, true);
     if (ec) {
         log::warn("{}: commit failed status=deferred error=\"{}\"", id, core::escape(ec.message()));
         r.reason = storage_reason(ec);

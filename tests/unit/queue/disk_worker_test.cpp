@@ -168,3 +168,32 @@ TEST_CASE("per-file mode: stagers take one job each, so slow phases run side by 
     CHECK(b_saw_a);
     CHECK(w.flushes() == 0);  // per-file: phases flush themselves
 }
+
+TEST_CASE("group mode: an urgent job is staged while the other stager is held up", "[disk_worker]")
+{
+    test::temp_dir t;
+    gate slow_may_finish, urgent_done;
+    bool slow_waited = false;
+    std::uint64_t flushes_at_urgent = 0;
+    {
+        disk_worker w(local::posix(), {t.path()}, true, 1);
+        disk_worker::job slow;
+        slow.phases.push_back([&] {
+            slow_waited = slow_may_finish.wait();  // a maildir copy on a slow filesystem
+            return std::error_code{};
+        });
+        w.post(std::move(slow));
+        disk_worker::job commit;
+        commit.urgent = true;
+        commit.phases.push_back([] { return std::error_code{}; });
+        commit.done = [&](std::error_code) {
+            flushes_at_urgent = w.flushes();
+            urgent_done.open();
+        };
+        w.post(std::move(commit));
+        CHECK(urgent_done.wait());  // before the slow job lets go
+        slow_may_finish.open();
+    }
+    CHECK(slow_waited);
+    CHECK(flushes_at_urgent >= 1);  // released by a flush like any other job
+}
