@@ -53,6 +53,25 @@ def medians(runs, keys):
     return out
 
 
+class Steal:
+    """The share of the CPUs' time the hypervisor took (/proc/stat "steal") between start and percent().
+
+    On a shared VM it is what moves figures most between runs: print it with every figure."""
+
+    def __init__(self):
+        self.t0 = self._read()
+
+    @staticmethod
+    def _read():
+        with open("/proc/stat") as f:
+            v = list(map(int, f.readline().split()[1:9]))
+        return v[7], sum(v)
+
+    def percent(self):
+        s1, t1 = self._read()
+        return 100.0 * (s1 - self.t0[0]) / max(1, t1 - self.t0[1])
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -13,7 +13,7 @@ import os
 import subprocess
 import time
 
-from mta import Postfix, Postrider, count_files, medians, run_order, wait_for
+from mta import Postfix, Postrider, Steal, count_files, medians, run_order, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -23,7 +23,7 @@ def inject(mta, args):
     try:
         new_dir = mta.maildir_new("bench")
         env = dict(os.environ, MAIL_CONFIG=mta.state)
-        cpu0, t0 = mta.cpu(), time.monotonic()
+        cpu0, t0, steal = mta.cpu(), time.monotonic(), Steal()
         src = subprocess.run(["smtp-source", "-c", "-s", str(args.sessions), "-m", str(args.messages),
                               "-l", str(args.size), "-f", "source@example.org", "-t", "bench@localhost",
                               f"127.0.0.1:{mta.port}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -35,6 +35,7 @@ def inject(mta, args):
     finally:
         mta.stop()
     return {"accepted": args.messages / (t_accepted - t0), "delivered": args.messages / (t_delivered - t0),
+            "steal": steal.percent(),
             "cpu_ms": (cpu1 - cpu0) * 1000 / args.messages}
 
 
@@ -56,7 +57,7 @@ def main():
             r = inject(makers[name](), args)
             runs.setdefault(name, []).append(r)
             print(f"S1 {name:17} {args.messages} x {args.size} B, {args.sessions} sessions: accepted {r['accepted']:7.0f} msg/s, "
-                  f"delivered {r['delivered']:7.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg", flush=True)
+                  f"delivered {r['delivered']:7.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg, steal {r['steal']:4.1f}%", flush=True)
     results = {name: medians(rs, ("accepted", "delivered", "cpu_ms")) for name, rs in runs.items()}
     if args.repeat > 1:
         for name, r in results.items():

@@ -15,7 +15,7 @@ import os
 import subprocess
 import time
 
-from mta import medians, run_order
+from mta import Steal, medians, run_order
 from relay import RelayPostfix, RelayPostrider, Sinks, wait_sent
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,7 +25,7 @@ def relay(mta, args):
     mta.start()
     try:
         env = dict(os.environ, MAIL_CONFIG=mta.state)
-        cpu0, t0 = mta.cpu(), time.monotonic()
+        cpu0, t0, steal = mta.cpu(), time.monotonic(), Steal()
         src = subprocess.run(["smtp-source", "-c", "-s", str(args.sessions), "-m", str(args.messages),
                               "-l", str(args.size), "-f", "source@example.org", "-t", "user@relay.test",
                               f"127.0.0.1:{mta.port}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -37,6 +37,7 @@ def relay(mta, args):
     finally:
         mta.stop()
     return {"accepted": args.messages / (t_accepted - t0), "relayed": args.messages / (t_relayed - t0),
+            "steal": steal.percent(),
             "cpu_ms": (cpu1 - cpu0) * 1000 / args.messages}
 
 
@@ -67,7 +68,7 @@ def main():
                 runs.setdefault(name, []).append(r)
                 print(f"S2 {name:17} {args.messages} x {args.size} B via relayhost to smtp-sink, {args.sessions} sessions in: "
                       f"accepted {r['accepted']:6.0f} msg/s, relayed {r['relayed']:6.0f} msg/s, "
-                      f"CPU {r['cpu_ms']:6.3f} ms/msg", flush=True)
+                      f"CPU {r['cpu_ms']:6.3f} ms/msg, steal {r['steal']:4.1f}%", flush=True)
     finally:
         sinks.stop()
     results = {name: medians(rs, ("accepted", "relayed", "cpu_ms")) for name, rs in runs.items()}
