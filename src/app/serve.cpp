@@ -349,6 +349,7 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
             x.messages = queue.queued();
             x.sessions_active = server.active_sessions();
             x.sessions_total = server.sessions_started();
+            x.flush_rounds = queue.stats().flushes;
             x.ready = !server.stopping();
             return x;
         };

@@ -101,6 +101,9 @@ std::string registry::render(const scrape_sample& s) const
     out += fmt::format("postrider_sessions_active {}\n", s.sessions_active);
     header(out, "postrider_sessions_total", "counter", "Inbound SMTP sessions since start");
     out += fmt::format("postrider_sessions_total {}\n", s.sessions_total);
+    header(out, "postrider_flush_rounds_total", "counter",
+           "Group-commit flush rounds (one syncfs each) since start; commits and maildir copies share them");
+    out += fmt::format("postrider_flush_rounds_total {}\n", s.flush_rounds);
     return out;
 }
 

@@ -42,6 +42,7 @@ struct scrape_sample {
     std::uint64_t messages = 0;         // messages in the queue
     std::uint64_t sessions_active = 0;  // inbound SMTP sessions now
     std::uint64_t sessions_total = 0;   // inbound SMTP sessions since start
+    std::uint64_t flush_rounds = 0;     // group-commit flush rounds (syncfs) since start
     bool ready = true;                  // false while stopping
 };
 

@@ -127,6 +127,8 @@ class Metrics(unittest.TestCase):
         self.assertEqual(value(samples, "postrider_queue_recipients", '{state="deferred",destination="far.test"}'), 1)
         self.assertEqual(value(samples, "postrider_queue_messages"), 1)
         self.assertGreaterEqual(value(samples, "postrider_sessions_total"), 2)
+        # Two commits and a maildir copy (one round before its rename, one after): rounds happened.
+        self.assertGreaterEqual(value(samples, "postrider_flush_rounds_total"), 2)
         if PROMTOOL:
             r = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

@@ -39,6 +39,7 @@ TEST_CASE("render writes every family with HELP, TYPE and labelled samples", "[m
     s.messages = 2;
     s.sessions_active = 1;
     s.sessions_total = 9;
+    s.flush_rounds = 4;
     s.queue = {{"deferred", "far.example", 1}, {"active", "local", 1}};
     const auto text = r.render(s);
     CHECK(has_line(text, "# TYPE postrider_deliveries_total counter"));
@@ -55,6 +56,7 @@ TEST_CASE("render writes every family with HELP, TYPE and labelled samples", "[m
     CHECK(has_line(text, "postrider_queue_messages 2"));
     CHECK(has_line(text, "postrider_sessions_active 1"));
     CHECK(has_line(text, "postrider_sessions_total 9"));
+    CHECK(has_line(text, "postrider_flush_rounds_total 4"));
     CHECK(has_line(text, "postrider_ready 1"));
     CHECK(text.back() == '\n');
 }
