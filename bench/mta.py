@@ -53,6 +53,30 @@ def medians(runs, keys):
     return out
 
 
+def compare(tag, names, repeat, run_one, line, ratios):
+    """Run each MTA in names `repeat` rounds (run_order), print every run (with its steal), then the
+    medians and the ratio postrider/postfix of the medians.
+
+    run_one(name) returns a dict of figures plus "steal"; line(r) formats the figures;
+    ratios is [(label, key)]. Returns the medians by MTA name."""
+    runs = {}
+    for order in run_order(names, repeat):
+        for name in order:
+            r = run_one(name)
+            runs.setdefault(name, []).append(r)
+            print(f"{tag} {name:17} {line(r)}, steal {r['steal']:4.1f}%", flush=True)
+    keys = [k for k in runs[names[0]][0] if k != "steal"]
+    results = {name: medians(rs, keys) for name, rs in runs.items()}
+    if repeat > 1:
+        for name, r in results.items():
+            print(f"{tag} {name:17} median of {repeat}: {line(r)}")
+    if "postrider" in results and "postfix" in results:
+        a, b = results["postrider"], results["postfix"]
+        text = ", ".join(f"{label} {a[k] / b[k]:.2f}x" for label, k in ratios)
+        print(f"{tag} ratio postrider/postfix{' (medians)' if repeat > 1 else ''}: {text}")
+    return results
+
+
 class Steal:
     """The share of the CPUs' time the hypervisor took (/proc/stat "steal") between start and percent().
 

@@ -13,7 +13,7 @@ import os
 import subprocess
 import time
 
-from mta import Postfix, Postrider, Steal, count_files, medians, run_order, wait_for
+from mta import Postfix, Postrider, Steal, compare, count_files, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -51,23 +51,10 @@ def main():
     # postrider-classic: the same binary without the write-ahead journal (files per message).
     makers = {"postrider": lambda: Postrider(args.bin), "postfix": Postfix,
               "postrider-classic": lambda: Postrider(args.bin, ["--queue_journal", "no"])}
-    runs = {}
-    for order in run_order(args.mta.split(","), args.repeat):
-        for name in order:
-            r = inject(makers[name](), args)
-            runs.setdefault(name, []).append(r)
-            print(f"S1 {name:17} {args.messages} x {args.size} B, {args.sessions} sessions: accepted {r['accepted']:7.0f} msg/s, "
-                  f"delivered {r['delivered']:7.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg, steal {r['steal']:4.1f}%", flush=True)
-    results = {name: medians(rs, ("accepted", "delivered", "cpu_ms")) for name, rs in runs.items()}
-    if args.repeat > 1:
-        for name, r in results.items():
-            print(f"S1 {name:17} median of {args.repeat}: accepted {r['accepted']:7.0f} msg/s, "
-                  f"delivered {r['delivered']:7.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg")
-    if "postrider" in results and "postfix" in results:
-        a, b = results["postrider"], results["postfix"]
-        print(f"S1 ratio postrider/postfix{' (medians)' if args.repeat > 1 else ''}: accepted {a['accepted'] / b['accepted']:.2f}x, "
-              f"delivered {a['delivered'] / b['delivered']:.2f}x, CPU {a['cpu_ms'] / b['cpu_ms']:.2f}x")
-
+    compare("S1", args.mta.split(","), args.repeat, lambda name: inject(makers[name](), args),
+            lambda r: f"{args.messages} x {args.size} B, {args.sessions} sessions: accepted {r['accepted']:7.0f} msg/s, "
+                      f"delivered {r['delivered']:7.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg",
+            [("accepted", "accepted"), ("delivered", "delivered"), ("CPU", "cpu_ms")])
 
 if __name__ == "__main__":
     main()

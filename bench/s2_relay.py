@@ -15,7 +15,7 @@ import os
 import subprocess
 import time
 
-from mta import Steal, medians, run_order
+from mta import Steal, compare
 from relay import RelayPostfix, RelayPostrider, Sinks, wait_sent
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,26 +60,13 @@ def main():
               "postrider-classic": lambda: RelayPostrider(args.bin, ["relay.test"], relayhost=hop,
                                                           extra=["--remote_destination_concurrency", "20"],
                                                           options=["--queue_journal", "no"])}
-    runs = {}
     try:
-        for order in run_order(args.mta.split(","), args.repeat):
-            for name in order:
-                r = relay(makers[name](), args)
-                runs.setdefault(name, []).append(r)
-                print(f"S2 {name:17} {args.messages} x {args.size} B via relayhost to smtp-sink, {args.sessions} sessions in: "
-                      f"accepted {r['accepted']:6.0f} msg/s, relayed {r['relayed']:6.0f} msg/s, "
-                      f"CPU {r['cpu_ms']:6.3f} ms/msg, steal {r['steal']:4.1f}%", flush=True)
+        compare("S2", args.mta.split(","), args.repeat, lambda name: relay(makers[name](), args),
+                lambda r: f"{args.messages} x {args.size} B via relayhost to smtp-sink, {args.sessions} sessions in: "
+                          f"accepted {r['accepted']:6.0f} msg/s, relayed {r['relayed']:6.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg",
+                [("relayed", "relayed"), ("CPU", "cpu_ms")])
     finally:
         sinks.stop()
-    results = {name: medians(rs, ("accepted", "relayed", "cpu_ms")) for name, rs in runs.items()}
-    if args.repeat > 1:
-        for name, r in results.items():
-            print(f"S2 {name:17} median of {args.repeat}: accepted {r['accepted']:6.0f} msg/s, "
-                  f"relayed {r['relayed']:6.0f} msg/s, CPU {r['cpu_ms']:6.3f} ms/msg")
-    if "postrider" in results and "postfix" in results:
-        a, b = results["postrider"], results["postfix"]
-        print(f"S2 ratio postrider/postfix{' (medians)' if args.repeat > 1 else ''}: relayed {a['relayed'] / b['relayed']:.2f}x, CPU {a['cpu_ms'] / b['cpu_ms']:.2f}x")
-
 
 if __name__ == "__main__":
     main()

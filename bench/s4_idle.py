@@ -12,7 +12,7 @@ import resource
 import socket
 import time
 
-from mta import Postfix, Postrider, wait_for
+from mta import Postfix, Postrider
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
