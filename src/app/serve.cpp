@@ -1,6 +1,7 @@
 #include "app/serve.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -223,6 +224,12 @@ int serve(const config::settings& s, const std::function<loaded_options()>& load
     const std::string hostname = s.hostname.empty() ? machine_hostname() : s.hostname;
 
     asio::io_context io(1);
+    // Log lines go out once per burst from the loop; the guard writes what waits when serve
+    // returns (or throws), before io is gone. Declared after io: destroyed before it.
+    log::attach_loop([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
+    struct loop_log_guard {
+        ~loop_log_guard() { log::detach_loop(); }
+    } loop_log;
     // Signals are caught from here on, before any listener says it is ready: a SIGHUP or
     // SIGTERM that arrives during start-up waits in its set for the handler installed below
     // instead of killing the daemon with the default action. Every set for a signal is

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +30,12 @@ struct settings {
 
 // init - start the asynchronous logger; call once, before any thread starts.
 void init(const settings& s);
+// attach_loop - stderr lines are then written once per burst: the first line of one posts a
+//               flush through post (an event loop's post), so the loop writes them all before
+//               it waits again. detach_loop writes what is waiting and goes back to a write per
+//               line; call it before the loop is destroyed (serve does, on every return).
+void attach_loop(std::function<void(std::function<void()>)> post);
+void detach_loop();
 // set_level - change the threshold while running (SIGHUP reload); false on a bad name.
 bool set_level(const std::string& name);
 // shutdown - drain and stop the logger; every line emitted so far is written.
