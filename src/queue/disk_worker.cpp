@@ -176,15 +176,23 @@ void disk_worker::flusher_loop()
 std::error_code disk_worker::flush()
 {
     if (flush_fds_.empty()) {
+        // All or none: a partial set would let a later round skip a filesystem's syncfs.
+        std::vector<int> fds;
+        auto fail = [&] {
+            auto ec = local::last_error();
+            for (int fd : fds) fs_.close(fd);
+            return ec;
+        };
         std::set<dev_t> seen;  // one syncfs per filesystem, however many dirs share it
         for (const auto& d : flush_dirs_) {
             struct stat st {};
-            if (::stat(d.c_str(), &st) != 0) return local::last_error();
+            if (::stat(d.c_str(), &st) != 0) return fail();
             if (!seen.insert(st.st_dev).second) continue;
             int fd = fs_.open(d.c_str(), O_RDONLY | O_DIRECTORY, 0);
-            if (fd < 0) return local::last_error();
-            flush_fds_.push_back(fd);
+            if (fd < 0) return fail();
+            fds.push_back(fd);
         }
+        flush_fds_ = std::move(fds);
     }
     ++flushes_;
     for (int fd : flush_fds_)

@@ -624,11 +624,11 @@ boost::asio::awaitable<manager::attempt_result> manager::forward(std::string id,
 #endif
 
 std::vector<disk_worker::phase> manager::outcome_phases(store& st, const std::string& id, const outcome& o,
-                                                       std::function<void()>& undo)
+                                                       bool flush, std::function<void()>& undo)
 {
     std::vector<disk_worker::phase> phases;
     phases.push_back([&st, &id, &o] { return st.append(id, o); });
-    phases.push_back([&st, &id] { return st.settle(id); });  // after the flush: a migration is durable
+    if (flush) phases.push_back([&st, &id] { return st.settle(id); });  // after the flush: a migration is durable
     undo = [&st, &id] { st.undo_append(id); };
     return phases;
 }
@@ -658,13 +658,13 @@ boost::asio::awaitable<void> manager::record(std::string id, std::size_t rcpt, a
                 messages_.at(id).rcpts[rcpt].delay_noticed = true;
         }
     }
-    std::function<void()> undo;
-    auto phases = outcome_phases(*store_, id, o, undo);
     // A delivery's record is not flushed on its own (Postfix does not fsync it either): it reaches
     // the disk with the next round's flush. A crash before then repeats the attempt, which finds
     // its own maildir copy (repeat_safe) or sends a remote copy again (at-least-once). Failures
     // and deferrals are flushed: bounces and retry times hang on them.
     const bool flush = !(o.kind == outcome_kind::delivered && (remote || r.repeat_safe));
+    std::function<void()> undo;
+    auto phases = outcome_phases(*store_, id, o, flush, undo);
     auto ec = co_await run(*disk_, std::move(phases), std::move(undo), flush, false);
     if (ec)
         // The delivery stands; after a crash it may be repeated (at-least-once).

@@ -250,10 +250,13 @@ private:
     boost::asio::awaitable<void> record(std::string id, std::size_t rcpt, attempt_result r, bool remote = false,
                                         std::optional<std::chrono::system_clock::time_point> when = std::nullopt);
     // outcome_phases - the disk job of one outcome: append (maybe a migration), flush, settle;
-    //                  undo removes a migration whose flush failed. (Out of record()'s coroutine
-    //                  body: built there, g++ 12 -O2 reports a false -Wmismatched-new-delete.)
+    //                  undo removes a migration whose flush failed. flush false: append only (such
+    //                  an outcome never migrates, and a settle without a flush before it could
+    //                  retire the journal copy of another job's migration before its classic files
+    //                  are durable). (Out of record()'s coroutine body: built there, g++ 12 -O2
+    //                  reports a false -Wmismatched-new-delete.)
     static std::vector<disk_worker::phase> outcome_phases(store& st, const std::string& id, const outcome& o,
-                                                          std::function<void()>& undo);
+                                                          bool flush, std::function<void()>& undo);
     // is_remote - the recipient's domain is not local and a remote transport exists (strand).
     bool is_remote(const message_state& m, std::size_t rcpt) const;
     // start_remote - batch rcpt with the other ready recipients of the message in the same domain (strand).

@@ -85,12 +85,20 @@ boost::asio::awaitable<manager::requeue_result> manager::requeue(std::string id)
             }
         }
         store& st = *store_;
+        // Every append, ONE flush, every settle (not a flush per record: a requeue of the whole
+        // queue would take a syncfs per message).
         std::vector<disk_worker::phase> phases;
-        for (const auto& rec : records) {
-            phases.push_back([&st, &rec] { return st.append(rec.first, rec.second); });
-            phases.push_back([&st, &rec] { return st.settle(rec.first); });  // flushed in between
-        }
-        if (!phases.empty()) {
+        phases.push_back([&st, &records] {
+            for (const auto& rec : records)
+                if (auto ec = st.append(rec.first, rec.second)) return ec;
+            return std::error_code{};
+        });
+        phases.push_back([&st, &records] {
+            for (const auto& rec : records)
+                if (auto ec = st.settle(rec.first)) return ec;
+            return std::error_code{};
+        });
+        if (!records.empty()) {
             auto undo = [&st, &records] {
                 for (const auto& rec : records) st.undo_append(rec.first);
             };

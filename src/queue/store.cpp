@@ -4,6 +4,7 @@
 #include "core/escape.hpp"
 #include "log/log.hpp"
 #include "queue/queue_id.hpp"
+#include "queue/segment.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,6 +16,9 @@
 namespace postrider::queue {
 
 namespace fs = std::filesystem;
+
+// A journal record of a message at the limit, with the largest envelope, still replays.
+static_assert(max_segment_record >= max_message_file + max_record_octets);
 
 store::store(local::fs_ops& fsys, fs::path dir, flush_mode mode)
     : fs_(fsys), dir_(std::move(dir)), mode_(mode)
@@ -34,6 +38,10 @@ void store::create_dirs()
 
 std::error_code store::commit(const std::string& id, std::string_view head, std::string_view body, envelope& env)
 {
+    // Recovery and delivery read a queue file back only up to max_message_file (a journal
+    // record up to max_segment_record, which is sized from it): a larger message is refused
+    // here instead of acknowledged and then never delivered, or dropped by replay after a crash.
+    if (head.size() + body.size() > max_message_file) return std::make_error_code(std::errc::file_too_large);
     if (journal_) {
         env.message_size = head.size() + body.size();
         env.message_crc = crc32(body, crc32(head));

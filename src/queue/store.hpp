@@ -75,6 +75,7 @@ public:
     //          its rename is the commit point). Sets env.message_size/crc. On error
     //          nothing is left under mess/ or env/.
     //          The message file is head then body, written as two parts (no concatenation).
+    //          file_too_large past max_message_file (what recovery reads back).
     std::error_code commit(const std::string& id, std::string_view head, std::string_view body, envelope& env);
     std::error_code commit(const std::string& id, std::string_view content, envelope& env)
     {

@@ -1,15 +1,19 @@
 #include "support/catch.hpp"
 
 #include "queue/disk_worker.hpp"
+#include "support/faulty_fs.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <algorithm>
+#include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -196,4 +200,37 @@ TEST_CASE("group mode: an urgent job is staged while the other stager is held up
     }
     CHECK(slow_waited);
     CHECK(flushes_at_urgent >= 1);  // released by a flush like any other job
+}
+
+TEST_CASE("group mode: a round whose filesystems could not all be opened fails; the next syncs them all",
+          "[disk_worker]")
+{
+    test::temp_dir t;
+    const std::filesystem::path other = "/dev/shm";  // another filesystem than the temp dir
+    struct stat a {}, b {};
+    REQUIRE(::stat(t.path().c_str(), &a) == 0);
+    if (::stat(other.c_str(), &b) != 0 || a.st_dev == b.st_dev) {
+        WARN("no second filesystem at /dev/shm: not checked");
+        return;
+    }
+    test::faulty_fs fs;
+    fs.fail(test::op::open, 2, EMFILE);  // the second filesystem's directory, once
+    disk_worker w(fs, {t.path(), other}, true, 1);
+    auto run_one = [&w] {
+        std::error_code got;
+        gate finished;
+        disk_worker::job j;
+        j.phases.push_back([] { return std::error_code{}; });
+        j.done = [&](std::error_code ec) {
+            got = ec;
+            finished.open();
+        };
+        w.post(std::move(j));
+        REQUIRE(finished.wait());
+        return got;
+    };
+    CHECK(run_one() == std::errc::too_many_files_open);
+    CHECK(fs.calls(test::op::syncfs) == 0);
+    CHECK_FALSE(run_one());
+    CHECK(fs.calls(test::op::syncfs) == 2);  // both filesystems, not only the one opened first
 }

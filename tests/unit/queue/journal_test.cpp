@@ -87,6 +87,15 @@ commit_result commit_one(boost::asio::io_context& io, manager& mgr, std::vector<
 const std::string bob_copy = "Return-Path: <alice@example.org>\nDelivered-To: bob@example.org\n"
                              "Received: from client (127.0.0.1)\nSubject: test\n\nhello\n";
 
+// journal_queue - a started manager on the journal (one record per segment), default mailboxes.
+struct journal_queue {
+    journal_queue() { mgr.start(); }
+    local::mailbox_table table = local::mailbox_table::defaults({"example.org"});
+    test::temp_dir t;
+    boost::asio::io_context io;
+    manager mgr{io.get_executor(), journal_settings(t, one_per_segment()), table};
+};
+
 }  // namespace
 
 TEST_CASE("journal: a commit writes no per-message file; reads, outcomes and done retire the segment",
@@ -262,46 +271,36 @@ TEST_CASE("journal: a segment damaged mid-way is quarantined after its valid rec
 
 TEST_CASE("journal: manager delivers from the segment, retires it, and keeps no files", "[journal][manager]")
 {
-    auto table = local::mailbox_table::defaults({"example.org"});
-    test::temp_dir t;
-    auto s = journal_settings(t, one_per_segment());
-    boost::asio::io_context io;
-    manager mgr(io.get_executor(), s, table);
-    mgr.start();
-    const commit_result res = commit_one(io, mgr, {"bob@example.org"});
+    journal_queue q;
+    const commit_result res = commit_one(q.io, q.mgr, {"bob@example.org"});
     REQUIRE(res.ok);
-    drain(io, mgr);
-    CHECK(test::only_message(t, "example.org", "bob") == bob_copy);
-    CHECK(queue_is_empty(t));
+    drain(q.io, q.mgr);
+    CHECK(test::only_message(q.t, "example.org", "bob") == bob_copy);
+    CHECK(queue_is_empty(q.t));
 }
 
 TEST_CASE("journal: a deferred message moves to classic files and is delivered from them later",
           "[journal][manager]")
 {
-    auto table = local::mailbox_table::defaults({"example.org"});
-    test::temp_dir t;
-    auto s = journal_settings(t, one_per_segment());
+    journal_queue q;
     // bob's maildir cannot be made: the first attempt is deferred (4.2.0).
-    std::filesystem::create_directories(t.path() / "mail/example.org");
-    test::spit(t.path() / "mail/example.org/bob", "in the way");
-    boost::asio::io_context io;
-    manager mgr(io.get_executor(), s, table);
-    mgr.start();
-    const commit_result res = commit_one(io, mgr, {"bob@example.org"});
+    std::filesystem::create_directories(q.t.path() / "mail/example.org");
+    test::spit(q.t.path() / "mail/example.org/bob", "in the way");
+    const commit_result res = commit_one(q.io, q.mgr, {"bob@example.org"});
     REQUIRE(res.ok);
     const std::string id = res.queue_id;
-    REQUIRE(test::run_until(io, [&] {
-        return mgr.idle() && files_in(t.path() / "queue/env").size() == 1 &&
-               files_in(t.path() / "queue/journal").empty();
+    REQUIRE(test::run_until(q.io, [&] {
+        return q.mgr.idle() && files_in(q.t.path() / "queue/env").size() == 1 &&
+               files_in(q.t.path() / "queue/journal").empty();
     }));
-    auto d = decode_env_file(test::slurp(t.path() / "queue/env" / id));
+    auto d = decode_env_file(test::slurp(q.t.path() / "queue/env" / id));
     REQUIRE(d.file);
     REQUIRE(d.file->journal.size() == 1);
     CHECK(d.file->journal[0].kind == outcome_kind::deferred);
-    std::filesystem::remove(t.path() / "mail/example.org/bob");
-    test::flush_and_drain(io, mgr);
-    CHECK(test::only_message(t, "example.org", "bob") == bob_copy);
-    CHECK(queue_is_empty(t));
+    std::filesystem::remove(q.t.path() / "mail/example.org/bob");
+    test::flush_and_drain(q.io, q.mgr);
+    CHECK(test::only_message(q.t, "example.org", "bob") == bob_copy);
+    CHECK(queue_is_empty(q.t));
 }
 
 TEST_CASE("journal: messages committed before a clean stop become classic files and are delivered next life",

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <string_view>
 
 using namespace postrider;
 using namespace postrider::queue;
@@ -30,6 +31,32 @@ using test::maildir_new;
 using test::only_message;
 using test::run_until;
 using test::submit_one;
+
+namespace {
+
+// mailbox_queue - a started manager under a temp dir that serves the mailboxes of table_text
+//                 (ADDRESS PATH lines); delimiter: the table's recipient delimiter.
+struct mailbox_queue {
+    explicit mailbox_queue(std::string_view table_text, std::string_view delimiter = {})
+        : table(parse(table_text, delimiter)), mgr(io.get_executor(), make_settings(t), table)
+    {
+        mgr.start();
+    }
+    static local::mailbox_table parse(std::string_view text, std::string_view delimiter)
+    {
+        auto parsed = local::parse_mailbox_table(text);
+        REQUIRE(parsed.errors.empty());
+        parsed.table.set_recipient_delimiter(delimiter);
+        return std::move(parsed.table);
+    }
+    test::temp_dir t;
+    boost::asio::io_context io;
+    local::mailbox_table table;
+    manager mgr;
+    std::optional<commit_result> res;
+};
+
+}  // namespace
 
 TEST_CASE("submit commits durably, then the manager delivers to maildirs and removes the message", "[manager]")
 {
@@ -184,42 +211,32 @@ TEST_CASE("start() recovers the schedule, cleans tmp/ and quarantines corrupt en
 
 TEST_CASE("unknown local user fails permanently and bounces to a local sender", "[manager]")
 {
-    test::temp_dir t;
-    boost::asio::io_context io;
-    auto parsed = local::parse_mailbox_table("alice@example.org example.org/alice/Maildir\n"
-                                             "bob@example.org example.org/bob/Maildir\n");
-    REQUIRE(parsed.errors.empty());
-    manager mgr(io.get_executor(), make_settings(t), parsed.table);
-    mgr.start();
-    std::optional<commit_result> res;
-    submit_one(io, mgr, make_message("alice@example.org", {"bob@example.org", "nobody@example.org"}), res);
-    REQUIRE(run_until(io, [&] { return res && mgr.queued() == 0 && maildir_new(t, "example.org", "alice").size() == 1; }));
-    CHECK(maildir_new(t, "example.org", "bob").size() == 1);
-    auto dsn = only_message(t, "example.org", "alice");
+    mailbox_queue q("alice@example.org example.org/alice/Maildir\n"
+                    "bob@example.org example.org/bob/Maildir\n");
+    submit_one(q.io, q.mgr, make_message("alice@example.org", {"bob@example.org", "nobody@example.org"}), q.res);
+    REQUIRE(run_until(q.io, [&] {
+        return q.res && q.mgr.queued() == 0 && maildir_new(q.t, "example.org", "alice").size() == 1;
+    }));
+    CHECK(maildir_new(q.t, "example.org", "bob").size() == 1);
+    auto dsn = only_message(q.t, "example.org", "alice");
     CHECK(dsn.find("Return-Path: <>\n") == 0);
     CHECK(dsn.find("Content-Type: multipart/report; report-type=delivery-status;") != std::string::npos);
     CHECK(dsn.find("Final-Recipient: rfc822; nobody@example.org\nAction: failed\nStatus: 5.1.1\n") != std::string::npos);
     CHECK(dsn.find("Final-Recipient: rfc822; bob@example.org") == std::string::npos);
     CHECK(dsn.find("Subject: test\n") != std::string::npos);  // original headers attached
-    CHECK(files_in(t.path() / "queue/env").empty());
+    CHECK(files_in(q.t.path() / "queue/env").empty());
 }
 
 TEST_CASE("NOTIFY=NEVER suppresses the bounce (RFC 3461 4.1)", "[manager]")
 {
-    test::temp_dir t;
-    boost::asio::io_context io;
-    auto parsed = local::parse_mailbox_table("alice@example.org example.org/alice/Maildir\n");
-    REQUIRE(parsed.errors.empty());
-    manager mgr(io.get_executor(), make_settings(t), parsed.table);
-    mgr.start();
+    mailbox_queue q("alice@example.org example.org/alice/Maildir\n");
     auto m = make_message("alice@example.org", {"nobody@example.org"});
     m.recipients[0].notify = notify_never;
-    std::optional<commit_result> res;
-    submit_one(io, mgr, std::move(m), res);
-    REQUIRE(run_until(io, [&] { return res && files_in(t.path() / "queue/env").empty() && mgr.queued() == 0; }));
-    run_until(io, [] { return false; }, 1s);
-    CHECK(maildir_new(t, "example.org", "alice").empty());
-    CHECK(files_in(t.path() / "queue/env").empty());
+    submit_one(q.io, q.mgr, std::move(m), q.res);
+    REQUIRE(run_until(q.io, [&] { return q.res && files_in(q.t.path() / "queue/env").empty() && q.mgr.queued() == 0; }));
+    run_until(q.io, [] { return false; }, 1s);
+    CHECK(maildir_new(q.t, "example.org", "alice").empty());
+    CHECK(files_in(q.t.path() / "queue/env").empty());
 }
 
 TEST_CASE("queue lifetime expiry bounces; a null sender never gets a bounce", "[manager]")
@@ -316,27 +333,21 @@ TEST_CASE("VERP: each local copy gets its own Return-Path; without VERP the send
 
 TEST_CASE("VERP: one failure notice per failed recipient, to the return path naming it", "[manager][verp][dsn]")
 {
-    test::temp_dir t;
-    boost::asio::io_context io;
     // owner+anything falls back to the owner's entry (extension addresses).
-    auto parsed = local::parse_mailbox_table("owner@example.org example.org/owner/Maildir\n"
-                                             "alice@example.org example.org/alice/Maildir\n");
-    REQUIRE(parsed.errors.empty());
-    parsed.table.set_recipient_delimiter("+");
-    manager mgr(io.get_executor(), make_settings(t), parsed.table);
-    mgr.start();
+    mailbox_queue q("owner@example.org example.org/owner/Maildir\n"
+                    "alice@example.org example.org/alice/Maildir\n",
+                    "+");
     auto m = make_message("owner@example.org", {"alice@example.org", "nobody@example.org", "ghost@example.org"});
     m.verp_delimiters = "+=";
-    std::optional<commit_result> res;
-    submit_one(io, mgr, std::move(m), res);
-    REQUIRE(run_until(io, [&] {
-        return res && mgr.queued() == 0 && maildir_new(t, "example.org", "owner").size() == 2 &&
-               files_in(t.path() / "queue/env").empty();
+    submit_one(q.io, q.mgr, std::move(m), q.res);
+    REQUIRE(run_until(q.io, [&] {
+        return q.res && q.mgr.queued() == 0 && maildir_new(q.t, "example.org", "owner").size() == 2 &&
+               files_in(q.t.path() / "queue/env").empty();
     }));
-    CHECK(maildir_new(t, "example.org", "alice").size() == 1);
+    CHECK(maildir_new(q.t, "example.org", "alice").size() == 1);
     std::vector<std::string> dsns;
-    for (const auto& f : maildir_new(t, "example.org", "owner"))
-        dsns.push_back(test::slurp(t.path() / "mail/example.org/owner/Maildir/new" / f));
+    for (const auto& f : maildir_new(q.t, "example.org", "owner"))
+        dsns.push_back(test::slurp(q.t.path() / "mail/example.org/owner/Maildir/new" / f));
     for (const std::string who : {"nobody", "ghost"}) {
         INFO(who);
         const std::string verp = "owner+" + who + "=example.org@example.org";
@@ -357,18 +368,14 @@ TEST_CASE("VERP: one failure notice per failed recipient, to the return path nam
 
 TEST_CASE("VERP: a recipient without a VERP form is reported to the plain sender", "[manager][verp][dsn]")
 {
-    test::temp_dir t;
-    boost::asio::io_context io;
-    auto parsed = local::parse_mailbox_table("owner@example.org example.org/owner/Maildir\n");
-    REQUIRE(parsed.errors.empty());
-    manager mgr(io.get_executor(), make_settings(t), parsed.table);
-    mgr.start();
+    mailbox_queue q("owner@example.org example.org/owner/Maildir\n");
     auto m = make_message("owner@example.org", {"\"no body\"@example.org"});
     m.verp_delimiters = "+=";
-    std::optional<commit_result> res;
-    submit_one(io, mgr, std::move(m), res);
-    REQUIRE(run_until(io, [&] { return res && mgr.queued() == 0 && maildir_new(t, "example.org", "owner").size() == 1; }));
-    auto dsn = only_message(t, "example.org", "owner");
+    submit_one(q.io, q.mgr, std::move(m), q.res);
+    REQUIRE(run_until(q.io, [&] {
+        return q.res && q.mgr.queued() == 0 && maildir_new(q.t, "example.org", "owner").size() == 1;
+    }));
+    auto dsn = only_message(q.t, "example.org", "owner");
     CHECK(dsn.find("Delivered-To: owner@example.org\n") != std::string::npos);
     CHECK(dsn.find("Final-Recipient: rfc822; \"no body\"@example.org") != std::string::npos);
 }

@@ -97,6 +97,26 @@ TEST_CASE("a failed commit leaves nothing behind, whichever call fails", "[store
     CHECK(files_in(s.dir() / "tmp").empty());
 }
 
+TEST_CASE("a message larger than recovery reads back is refused, not committed", "[store][journal]")
+{
+    test::temp_dir t;
+    store s(local::posix(), t.path() / "q", flush_mode::group);
+    s.create_dirs();
+    const bool journal = GENERATE(false, true);
+    if (journal) s.use_journal({});
+    s.recover();
+    queue_id_generator ids;
+    const std::string id = ids.next();
+    envelope e = test::make_envelope(id);
+    const std::string body(max_message_file, 'x');
+    CHECK(s.commit(id, "R", body, e) == std::errc::file_too_large);  // the head counts too
+    CHECK_FALSE(s.in_journal(id));
+    CHECK(files_in(s.dir() / "env").empty());
+    CHECK(files_in(s.dir() / "mess").empty());
+    CHECK(files_in(s.dir() / "tmp").empty());
+    CHECK(files_in(s.dir() / "journal").empty());
+}
+
 TEST_CASE("recovery cleans tmp/, drops orphans and quarantines bad files", "[store]")
 {
     test::temp_dir t;
