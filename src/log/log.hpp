@@ -26,11 +26,12 @@ struct settings {
     std::string target = "stderr";  // stderr | journal (sd_journal_send, structured fields)
 };
 
-// init - start the asynchronous logger; call once, before any thread starts.
+// init - set up the logger (each line written by the thread that logs it); call once,
+//        before any thread starts.
 void init(const settings& s);
 // set_level - change the threshold while running (SIGHUP reload); false on a bad name.
 bool set_level(const std::string& name);
-// shutdown - drain and stop the logger; every line emitted so far is written.
+// shutdown - drop the logger; every line emitted so far has been written already.
 void shutdown();
 // enabled - whether a line at this level would be written.
 bool enabled(level l) noexcept;
