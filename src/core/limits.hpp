@@ -39,6 +39,10 @@ inline constexpr std::chrono::seconds default_session_budget{1800};
 inline constexpr std::size_t default_max_sessions = 1000;
 inline constexpr std::size_t default_max_sessions_per_ip = 50;
 
+// Longest header field value masquerading reads (Postfix header_size_limit is 102400);
+// a longer field is left as it is.
+inline constexpr std::size_t header_field_octets = 100 * 1024;
+
 // Longest untrusted value copied into one log field.
 inline constexpr std::size_t log_field_octets = 256;
 // Longest log line written (a line quoting many fields stays one bounded line).

@@ -1,6 +1,8 @@
 // core/masquerade.cpp: PURE address masquerading (see masquerade.hpp).
 #include "core/masquerade.hpp"
 
+#include "core/limits.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -151,8 +153,6 @@ bool addr_spec(std::string_view v, const std::vector<token>& toks, std::size_t b
         if (!word_like(toks[i])) return false;
     if (at == e) return true;  // a bare local part: no domain to rewrite
     if (at == b || at + 1 == e) return false;
-    std::string local;
-    for (std::size_t i = b; i < at; ++i) local += unquote(v.substr(toks[i].begin, toks[i].end - toks[i].begin));
     if (e - at == 2 && toks[at + 1].kind == tok::literal) return true;  // [192.0.2.1]: never masqueraded
     // dot-atom domain: atom ("." atom)*
     for (std::size_t i = at + 1; i < e; ++i) {
@@ -163,8 +163,10 @@ bool addr_spec(std::string_view v, const std::vector<token>& toks, std::size_t b
     // Comments or folding inside the domain (obsolete syntax): valid, but left as it is.
     for (std::size_t i = at + 2; i < e; ++i)
         if (toks[i].begin != toks[i - 1].end) return true;
-    const std::size_t db = toks[at + 1].begin, de = toks[e - 1].end;
+    std::string local;
+    for (std::size_t i = b; i < at; ++i) local += unquote(v.substr(toks[i].begin, toks[i].end - toks[i].begin));
     if (is_masquerade_exception(local, r)) return true;
+    const std::size_t db = toks[at + 1].begin, de = toks[e - 1].end;
     if (auto d = masquerade_domain(v.substr(db, de - db), r)) out.push_back({db, de, std::move(*d)});
     return true;
 }
@@ -245,6 +247,19 @@ bool rewritten_field(std::string_view name, unsigned classes)
            ((classes & masq_header_recipient) && in(recipient_fields));
 }
 
+// field_end - past the CRLF that ends the field whose first line ends at eol, continuation
+//             lines included; npos when a continuation line is unterminated.
+std::size_t field_end(std::string_view message, std::size_t eol)
+{
+    std::size_t end = eol + 2;
+    while (end < message.size() && (message[end] == ' ' || message[end] == '\t')) {
+        const auto next = message.find("\r\n", end);
+        if (next == std::string_view::npos) return next;
+        end = next + 2;
+    }
+    return end;
+}
+
 bool valid_field_name(std::string_view name)
 {
     if (name.empty()) return false;
@@ -289,6 +304,8 @@ std::optional<std::string> masquerade_address(std::string_view address, const ma
 
 std::optional<std::string> masquerade_field_value(std::string_view value, const masquerade_rules& r)
 {
+    // A longer value is kept as it is: its tokens take up to 32 octets per octet of it.
+    if (value.size() > limits::header_field_octets) return std::nullopt;
     std::vector<token> toks;
     std::vector<replacement> reps;
     if (!tokenize(value, toks) || !address_list(value, toks, r, reps) || reps.empty()) return std::nullopt;
@@ -307,36 +324,26 @@ std::optional<header_rewrite> masquerade_header(std::string_view message, const 
 {
     if (r.empty() || !(r.classes & (masq_header_sender | masq_header_recipient))) return std::nullopt;
     header_rewrite out;
-    std::size_t pos = 0, copied = 0;
-    bool changed = false;
+    std::size_t pos = 0, copied = 0;  // copied > 0: a field was rewritten
     while (pos < message.size()) {
         const auto eol = message.find("\r\n", pos);
         if (eol == std::string_view::npos || eol == pos) break;  // unterminated line, or the empty line
         const auto colon = message.find(':', pos);
         if (colon > eol || !valid_field_name(message.substr(pos, colon - pos))) break;  // not a field: the body
-        std::size_t end = eol + 2;
-        bool torn = false;
-        while (end < message.size() && (message[end] == ' ' || message[end] == '\t')) {
-            const auto next = message.find("\r\n", end);
-            if (next == std::string_view::npos) {
-                torn = true;
-                break;
-            }
-            end = next + 2;
-        }
-        if (torn) break;
+        const std::size_t end = field_end(message, eol);
+        if (end == std::string_view::npos) break;  // torn fold
+        const auto value = message.substr(colon + 1, end - 2 - colon - 1);
         if (rewritten_field(message.substr(pos, colon - pos), r.classes)) {
-            if (auto v = masquerade_field_value(message.substr(colon + 1, end - 2 - colon - 1), r)) {
+            if (auto v = masquerade_field_value(value, r)) {
                 out.header.append(message.substr(copied, colon + 1 - copied));
                 out.header += *v;
                 out.header += "\r\n";
                 copied = end;
-                changed = true;
             }
         }
         pos = end;
     }
-    if (!changed) return std::nullopt;
+    if (copied == 0) return std::nullopt;
     out.header.append(message.substr(copied, pos - copied));
     out.replaced = pos;
     return out;

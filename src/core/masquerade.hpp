@@ -50,7 +50,8 @@ std::optional<std::string> masquerade_address(std::string_view address, const ma
 
 // masquerade_field_value - one address-list field body (after the colon, folding kept)
 //                          with each addr-spec domain masqueraded; nullopt when nothing
-//                          changed or the value is not a parsable address list.
+//                          changed, the value is not a parsable address list or it is
+//                          longer than limits::header_field_octets.
 std::optional<std::string> masquerade_field_value(std::string_view value, const masquerade_rules& r);
 
 struct header_rewrite {

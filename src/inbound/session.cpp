@@ -56,7 +56,7 @@ struct session_state {
     const std::string& id;
     std::string peer_ip;
     net::clock::time_point session_deadline;
-    net::deadline_watch& watch;  // bounds every wait for the peer (see wait_for_peer)
+    net::deadline_watch& watch;  // bounds every read wait for the peer (see wait_result)
     std::string end_reason = "quit";
     std::optional<tls_stream> tls{};  // set once the handshake has started; all I/O goes through it
     std::vector<char> tls_buffer{};
@@ -71,9 +71,11 @@ net::clock::time_point deadline_for(const session_state& s)
 }
 
 // wait_result - what a wait bounded by s.watch came to: a failure after the deadline passed
-//               is the deadline's (the watch cancelled the socket); a success stands.
+//               is the deadline's (the watch cancelled the socket); a success stands. Disarms
+//               the watch: a handshake or write that follows has its own deadline.
 net::io_result wait_result(const session_state& s, boost::system::error_code ec, std::size_t n = 0)
 {
+    s.watch.disarm();
     return {ec, n, ec && s.watch.expired()};
 }
 

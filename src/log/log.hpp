@@ -28,7 +28,8 @@ struct settings {
     std::string target = "stderr";  // stderr | journal (sd_journal_send, structured fields)
 };
 
-// init - start the asynchronous logger; call once, before any thread starts.
+// init - set up the logger (each line written by the thread that logs it); call once,
+//        before any thread starts.
 void init(const settings& s);
 // attach_loop - stderr lines are then written once per burst: the first line of one posts a
 //               flush through post (an event loop's post), so the loop writes them all before
@@ -38,7 +39,7 @@ void attach_loop(std::function<void(std::function<void()>)> post);
 void detach_loop();
 // set_level - change the threshold while running (SIGHUP reload); false on a bad name.
 bool set_level(const std::string& name);
-// shutdown - drain and stop the logger; every line emitted so far is written.
+// shutdown - drop the logger; every line emitted so far has been written already.
 void shutdown();
 // enabled - whether a line at this level would be written.
 bool enabled(level l) noexcept;

@@ -44,6 +44,7 @@ void deadline_watch::wait(const std::shared_ptr<state>& st)
             if (s.on_expire) s.on_expire();
             return;  // the next expire_at starts a new wait
         }
+        if (s.deadline == clock::time_point::max()) return;  // disarmed: the next expire_at starts a wait
         s.armed = s.deadline;
         s.timer.expires_at(s.deadline);
         wait(st);

@@ -33,6 +33,9 @@ public:
 
     // expire_at - the next operation must end by d; clears expired().
     void expire_at(clock::time_point d);
+    // disarm - no operation waits now: a deadline passing cancels nothing (the socket may be
+    //          busy with an operation bounded otherwise, such as a TLS handshake). Keeps expired().
+    void disarm() noexcept { st_->deadline = clock::time_point::max(); }
     // expired - the deadline last given passed and on_expire ran.
     bool expired() const noexcept { return st_->expired; }
 

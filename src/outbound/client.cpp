@@ -64,6 +64,7 @@ asio::awaitable<bool> smtp_client::write(std::string_view data, deadline by)
     watch_.expire_at(by);
     auto w = encrypted_ ? co_await asio::async_write(stream_, asio::buffer(data), tok)
                         : co_await asio::async_write(stream_.next_layer(), asio::buffer(data), tok);
+    watch_.disarm();  // a TLS handshake that follows has its own deadline
     const auto ec = std::get<0>(w);
     if (ec) {
         error_ = watch_.expired() ? "timeout" : core::escape(ec.message());
@@ -86,6 +87,7 @@ asio::awaitable<std::optional<remote_reply>> smtp_client::read_reply(deadline by
         watch_.expire_at(by);
         auto got = encrypted_ ? co_await stream_.async_read_some(asio::buffer(buf), tok)
                               : co_await stream_.next_layer().async_read_some(asio::buffer(buf), tok);
+        watch_.disarm();
         const auto ec = std::get<0>(got);
         if (ec) {
             error_ = watch_.expired()                                                        ? "timeout"

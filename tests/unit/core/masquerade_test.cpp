@@ -1,8 +1,11 @@
 #include "support/catch.hpp"
 
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "core/limits.hpp"
 #include "core/masquerade.hpp"
 
 using namespace postrider::core;
@@ -17,15 +20,26 @@ masquerade_rules rules()
     return r;
 }
 
+// row - an input and what the function makes of it with rules(); nullopt: left unchanged.
+struct row {
+    const char* in;
+    std::optional<std::string> want;
+};
+
+void check_rows(std::optional<std::string> (*f)(std::string_view, const masquerade_rules&),
+                std::initializer_list<row> rows)
+{
+    for (const auto& t : rows) {
+        INFO(t.in);
+        CHECK(f(t.in, rules()) == t.want);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("masquerade_domain follows Postfix masquerade_domains", "[masquerade]")
 {
-    struct row {
-        const char* domain;
-        std::optional<std::string> want;
-    };
-    const row table[] = {
+    check_rows(masquerade_domain, {
         {"host.example.com", "example.com"},
         {"a.b.example.com", "example.com"},
         {"HOST.Example.COM", "example.com"},        // case-insensitive
@@ -36,11 +50,7 @@ TEST_CASE("masquerade_domain follows Postfix masquerade_domains", "[masquerade]"
         {"mail.example.org", "example.org"},
         {"example.net", std::nullopt},
         {"", std::nullopt},
-    };
-    for (const auto& t : table) {
-        INFO(t.domain);
-        CHECK(masquerade_domain(t.domain, rules()) == t.want);
-    }
+    });
     masquerade_rules order;
     order.domains = {"sub.example.com", "example.com"};  // first match wins
     CHECK(masquerade_domain("h.sub.example.com", order) == "sub.example.com");
@@ -51,11 +61,7 @@ TEST_CASE("masquerade_domain follows Postfix masquerade_domains", "[masquerade]"
 
 TEST_CASE("masquerade_address rewrites envelope addresses", "[masquerade]")
 {
-    struct row {
-        const char* address;
-        std::optional<std::string> want;
-    };
-    const row table[] = {
+    check_rows(masquerade_address, {
         {"joe@host.example.com", "joe@example.com"},
         {"Joe.Smith@host.example.com", "Joe.Smith@example.com"},  // local part kept as written
         {"\"a b\"@host.example.com", "\"a b\"@example.com"},
@@ -69,20 +75,12 @@ TEST_CASE("masquerade_address rewrites envelope addresses", "[masquerade]")
         {"joe", std::nullopt},
         {"@host.example.com", std::nullopt},
         {"joe@", std::nullopt},
-    };
-    for (const auto& t : table) {
-        INFO(t.address);
-        CHECK(masquerade_address(t.address, rules()) == t.want);
-    }
+    });
 }
 
 TEST_CASE("masquerade_field_value rewrites only addr-spec domains", "[masquerade]")
 {
-    struct row {
-        const char* value;
-        std::optional<std::string> want;  // nullopt: left untouched
-    };
-    const row table[] = {
+    check_rows(masquerade_field_value, {
         {" joe@host.example.com", " joe@example.com"},
         {" Joe <joe@host.example.com>", " Joe <joe@example.com>"},
         {" \"Smith, Joe\" <joe@host.example.com>", " \"Smith, Joe\" <joe@example.com>"},
@@ -121,11 +119,7 @@ TEST_CASE("masquerade_field_value rewrites only addr-spec domains", "[masquerade
         {" G: H: a@h.example.com;;", std::nullopt},
         {" <a@h.example.com> trailing", std::nullopt},
         {" joe@host.example.com \\x", std::nullopt},
-    };
-    for (const auto& t : table) {
-        INFO(t.value);
-        CHECK(masquerade_field_value(t.value, rules()) == t.want);
-    }
+    });
     const std::string with_nul(" joe@host.example.com\0", 22);
     CHECK_FALSE(masquerade_field_value(with_nul, rules()));
 }
@@ -196,4 +190,16 @@ TEST_CASE("masquerade_header leaves what it cannot or need not change", "[masque
     auto env_only = rules();
     env_only.classes = masq_envelope_sender;
     CHECK_FALSE(masquerade_header("From: joe@host.example.com\r\n\r\n", env_only));
+}
+
+TEST_CASE("a field value longer than limits::header_field_octets is left as it is", "[masquerade]")
+{
+    std::string at_limit = " joe@host.example.com";
+    at_limit.resize(postrider::limits::header_field_octets, ' ');  // trailing blanks: still an address list
+    CHECK(masquerade_field_value(at_limit, rules()) ==
+          " joe@example.com" + std::string(at_limit.size() - 21, ' '));
+    const std::string over = at_limit + " ";
+    CHECK_FALSE(masquerade_field_value(over, rules()));
+    CHECK(masquerade_header("From:" + at_limit + "\r\n\r\n", rules()));
+    CHECK_FALSE(masquerade_header("From:" + over + "\r\n\r\n", rules()));
 }

@@ -156,11 +156,10 @@ transaction make_transaction(const std::vector<std::string>& rcpts, const std::s
 
 // run - serve one connection with play while the client opens (TLS level none) and, when the
 //       open works and t is given, sends t. Bounded by 10 s of io time.
-outcome run(script play, const transaction* t)
+outcome run(script play, const transaction* t, const client_settings& cs = settings())
 {
     asio::io_context io;
     asio::ssl::context tls(asio::ssl::context::tls_client);
-    const auto cs = settings();
     tcp::acceptor acc(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     const auto ep = acc.local_endpoint();
     outcome out;
@@ -441,4 +440,59 @@ TEST_CASE("client: an oversized reply drops the connection: a temporary failure,
     REQUIRE(g.done);
     CHECK(g.opened.status == open_status::failed);
     CHECK(g.server_lines.empty());  // no EHLO after a bad greeting
+}
+
+TEST_CASE("client: a silent server times out at the command timeout; a slow but steady one does not")
+{
+    // Both go through the connection's one deadline timer (net::deadline_watch): it stays armed
+    // at the first deadline and must re-arm when later ones have moved it on.
+    auto cs = settings();
+    cs.command_timeout = 1s;
+    cs.data_timeout = 1s;
+    SECTION("silent after EHLO: the open fails with a timeout within the command timeout")
+    {
+        const auto started = std::chrono::steady_clock::now();
+        std::chrono::steady_clock::duration waited{};
+        auto o = run(
+            [&](peer& p) -> asio::awaitable<void> {
+                co_await p.say("220 mx.test ESMTP\r\n");
+                co_await p.line();  // EHLO, never answered
+                co_await p.line();  // returns when the client gives up and closes
+                waited = std::chrono::steady_clock::now() - started;
+            },
+            nullptr, cs);
+        REQUIRE(o.done);
+        CHECK(o.opened.status == open_status::failed);
+        CHECK(o.opened.reason.find("EHLO/HELO failed: timeout") != std::string::npos);
+        CHECK(waited >= 900ms);
+        CHECK(waited < 2500ms);
+    }
+    SECTION("every reply 700 ms late: the transaction outlives several timeouts and succeeds")
+    {
+        const std::string body = dot_stuff("Subject: t\r\n\r\nhello\r\n");
+        auto t = make_transaction({"a@mx.test"}, body);
+        auto o = run(
+            [&](peer& p) -> asio::awaitable<void> {
+                auto late = [&p](std::string reply) -> asio::awaitable<void> {
+                    co_await p.pause(700ms);
+                    co_await p.say(std::move(reply));
+                };
+                co_await late("220 mx.test ESMTP\r\n");
+                const std::vector<std::string> replies = {"250 mx.test\r\n", "250 ok\r\n", "250 ok\r\n",
+                                                          "354 go ahead\r\n"};  // EHLO, MAIL, RCPT, DATA
+                for (const auto& reply : replies) {
+                    co_await p.line();
+                    co_await late(reply);
+                }
+                co_await p.data();
+                co_await late("250 2.0.0 queued\r\n");
+                co_await p.line();
+                co_await p.say("221 bye\r\n");
+            },
+            &t, cs);
+        REQUIRE(o.done);
+        REQUIRE(o.opened.status == open_status::ok);
+        REQUIRE(o.sent);
+        CHECK(o.sent->recipients[0].kind == rcpt_kind::delivered);
+    }
 }
