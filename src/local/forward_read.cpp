@@ -2,6 +2,7 @@
 #include "local/forward_read.hpp"
 
 #include "local/forward_file.hpp"
+#include "local/fs_ops.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -23,20 +24,6 @@ struct fd_guard {
         if (fd >= 0) ::close(fd);
     }
 };
-
-// read_small - the whole file at fd, or an error text when it is larger than limit.
-std::string read_small(int fd, std::string& out, std::size_t limit)
-{
-    char buf[8192];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return std::error_code(errno, std::generic_category()).message();
-        if (n == 0) return {};
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > limit) return "larger than " + std::to_string(limit) + " octets";
-    }
-}
 
 }  // namespace
 
@@ -74,8 +61,13 @@ expansion_facts read_forward_facts(const std::filesystem::path& mail_root, const
             f.io_error = "forward file " + name + ": not a regular file";
             return f;
         }
-        if (auto err = read_small(file.fd, f.file_text, max_forward_file_octets); !err.empty()) {
-            f.io_error = "forward file " + name + ": " + err;
+        // Read through the fs_ops seam (the open is openat(O_NOFOLLOW), which the seam has not).
+        if (auto ec = read_fd(posix(), file.fd, f.file_text, max_forward_file_octets)) {
+            f.io_error = "forward file " + name + ": " +
+                         (ec == std::errc::file_too_large
+                              ? "larger than " + std::to_string(max_forward_file_octets) + " octets"
+                              : ec.message());
+            f.file_text.clear();
             return f;
         }
         f.file_name = name;

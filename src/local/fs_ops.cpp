@@ -73,6 +73,21 @@ std::error_code append_file(fs_ops& fs, const std::filesystem::path& path, std::
     return ec;
 }
 
+std::error_code read_fd(fs_ops& fs, int fd, std::string& out, std::size_t max_octets)
+{
+    char buf[65536];
+    for (;;) {
+        ssize_t n = fs.read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return last_error();
+        }
+        if (n == 0) return {};
+        if (out.size() + static_cast<std::size_t>(n) > max_octets) return std::make_error_code(std::errc::file_too_large);
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
 std::error_code read_file(fs_ops& fs, const std::filesystem::path& path, std::string& out,
                           std::size_t max_octets)
 {
@@ -82,22 +97,7 @@ std::error_code read_file(fs_ops& fs, const std::filesystem::path& path, std::st
     // Reserve the size up front: growing by doubling would peak at 1.5x the file (a 25 MiB message).
     if (struct stat st {}; ::fstat(fd, &st) == 0 && st.st_size > 0)
         out.reserve(std::min(static_cast<std::size_t>(st.st_size), max_octets));
-    std::error_code ec;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = fs.read(fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            ec = last_error();
-            break;
-        }
-        if (n == 0) break;
-        if (out.size() + static_cast<std::size_t>(n) > max_octets) {
-            ec = std::make_error_code(std::errc::file_too_large);
-            break;
-        }
-        out.append(buf, static_cast<std::size_t>(n));
-    }
+    auto ec = read_fd(fs, fd, out, max_octets);
     fs.close(fd);
     return ec;
 }

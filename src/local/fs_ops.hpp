@@ -2,7 +2,7 @@
 //
 // Owns: a thin virtual table over the POSIX calls that make data durable
 //       (open/write/read/fsync/syncfs/rename/unlink/mkdir/close), plus small
-//       helpers built only on it (write_all, read_file, fsync_dir, make_dirs).
+//       helpers built only on it (write_all, read_fd, read_file, fsync_dir, make_dirs).
 // Trust: paths come from our own code (queue ids validated by queue_id.hpp,
 //        maildir paths from mailbox_table.hpp); no parsing of untrusted text here.
 // Seam: tests subclass fs_ops and fail the n-th call of an operation with a
@@ -68,6 +68,9 @@ std::error_code write_new_file(fs_ops& fs, const char* path,
 // append_file - append data to an existing file (O_APPEND), optionally fsync.
 std::error_code append_file(fs_ops& fs, const std::filesystem::path& path, std::string_view data,
                             bool do_fsync);
+// read_fd - the rest of an open file into out (appended), at most max_octets in out (EFBIG
+//           beyond). fd stays open.
+std::error_code read_fd(fs_ops& fs, int fd, std::string& out, std::size_t max_octets);
 // read_file - whole file into out, at most max_octets (EFBIG beyond).
 std::error_code read_file(fs_ops& fs, const std::filesystem::path& path, std::string& out,
                           std::size_t max_octets);

@@ -1,20 +1,9 @@
 // local/program_address.cpp: see program_address.hpp.
 #include "local/program_address.hpp"
 
+#include "local/mailbox_table.hpp"
+
 namespace postrider::local {
-namespace {
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix)
-{
-    if (prefix.size() > s.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (low(s[i]) != low(prefix[i])) return false;
-    }
-    return true;
-}
-
-}  // namespace
 
 address_extension extension_of(std::string_view local_part, std::string_view delimiters,
                                std::string_view forward_file)
@@ -30,7 +19,7 @@ address_extension extension_of(std::string_view local_part, std::string_view del
     // ".qmail-a-default": the stem "a-" ends with a delimiter; ".qmail-default": empty stem.
     const auto stem = file_ext.substr(0, file_ext.size() - dflt.size());
     if (!stem.empty() && delimiters.find(stem.back()) == std::string_view::npos) return r;
-    if (starts_with_nocase(r.ext, stem)) r.matched = r.ext.substr(stem.size());
+    if (lower(std::string_view(r.ext).substr(0, stem.size())) == lower(stem)) r.matched = r.ext.substr(stem.size());
     return r;
 }
 

@@ -157,6 +157,31 @@ class Daemon:
         self.port = None
         self.log_start = 0  # offset of this run's first line in the log
 
+    def write_table(self, setting, text):
+        """Write text to a file in the state dir named after setting (alias_table, transport_table,
+        ...) and point the setting at it; returns the path. Call before start (or reload)."""
+        path = os.path.join(self.dir, setting)
+        with open(path, "w") as f:
+            f.write(text)
+        self.settings[setting] = path
+        return path
+
+    def start_with_peers(self, *peers):
+        """start(); when that fails, stop the peers started for this daemon (ScriptedMX) too."""
+        try:
+            self.start()
+        except BaseException:
+            for p in peers:
+                p.stop()
+            raise
+
+    def stop_with_peers(self, *peers):
+        """stop(), then the peers; asserts the daemon exited 0 (its log tail in the message)."""
+        rc = self.stop()
+        for p in peers:
+            p.stop()
+        assert rc == 0, f"daemon exit code {rc}\n{self.log()[-3000:]}"
+
     def __enter__(self):
         self.start()
         return self
@@ -254,17 +279,11 @@ class RelayedDaemonCase(unittest.TestCase):
         cls.mx = ScriptedMX("127.0.0.1", 0, cls.mx_keywords, **cls.mx_options)
         port = cls.mx.sock.getsockname()[1]
         cls.d = Daemon(relayhost=f"[127.0.0.1]:{port}", dns_servers="127.0.0.1:9", **cls.daemon_settings)
-        try:
-            cls.d.start()
-        except BaseException:
-            cls.mx.stop()
-            raise
+        cls.d.start_with_peers(cls.mx)
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.d.stop()
-        cls.mx.stop()
-        assert rc == 0, f"daemon exit code {rc}\n{cls.d.log()}"
+        cls.d.stop_with_peers(cls.mx)
         shutil.rmtree(cls.d.dir, ignore_errors=True)
 
 

@@ -97,12 +97,8 @@ class TwoServersLoop(unittest.TestCase):
                    hostname="a.test", dns_servers="127.0.0.1:9")
         b = Daemon(listen=f"127.0.0.1:{pb}", local_domains="b.test", mynetworks="127.0.0.0/8",
                    hostname="b.test", dns_servers="127.0.0.1:9")
-        for d, peer in ((a, pb), (b, pa)):
-            table = os.path.join(d.dir, "transport")
-            with open(table, "w") as f:
-                f.write(f"loop.test [127.0.0.1]:{peer}\n")
-                f.write(f"a.test [127.0.0.1]:{pa}\n" if d is b else "")
-            d.settings["transport_table"] = table
+        a.write_table("transport_table", f"loop.test [127.0.0.1]:{pb}\n")
+        b.write_table("transport_table", f"loop.test [127.0.0.1]:{pa}\na.test [127.0.0.1]:{pa}\n")
         with a, b:
             with smtplib.SMTP("127.0.0.1", pa, timeout=10) as s:
                 s.sendmail("origin@a.test", ["nobody@loop.test"], b"Subject: marker-ping-pong\r\n\r\nbody\r\n")

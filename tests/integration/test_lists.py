@@ -40,11 +40,7 @@ owner-team-less: t1
 def daemon_with_aliases(text, **settings):
     """A Daemon (not started) whose alias_table holds text; returns (daemon, alias file path)."""
     d = Daemon(mynetworks="127.0.0.0/8", **settings)
-    aliases = os.path.join(d.dir, "aliases")
-    with open(aliases, "w") as f:
-        f.write(text)
-    d.settings["alias_table"] = aliases
-    return d, aliases
+    return d, d.write_table("alias_table", text)
 
 
 def members():
@@ -62,18 +58,10 @@ class Lists(unittest.TestCase):
         cls.mx2 = ScriptedMX("127.0.0.1", 0, ["PIPELINING", "8BITMIME"])
         cls.d = Daemon(dns_servers="127.0.0.1:9", mynetworks="127.0.0.0/8", hostname="mx.test")
         d = cls.d
-        table = os.path.join(d.dir, "mailboxes")
-        with open(table, "w") as f:
-            for u in MAILBOXES:
-                f.write(f"{u}@localhost localhost/{u}/Maildir\n")
-        aliases = os.path.join(d.dir, "aliases")
-        with open(aliases, "w") as f:
-            f.write(ALIASES.format(members=",\n    ".join(members())))
-        transport = os.path.join(d.dir, "transport")
-        with open(transport, "w") as f:
-            f.write(f"r1.test [127.0.0.1]:{cls.mx1.sock.getsockname()[1]}\n")
-            f.write(f"r2.test [127.0.0.1]:{cls.mx2.sock.getsockname()[1]}\n")
-        d.settings.update(mailbox_table=table, alias_table=aliases, transport_table=transport)
+        d.write_table("mailbox_table", "".join(f"{u}@localhost localhost/{u}/Maildir\n" for u in MAILBOXES))
+        d.write_table("alias_table", ALIASES.format(members=",\n    ".join(members())))
+        d.write_table("transport_table", f"r1.test [127.0.0.1]:{cls.mx1.sock.getsockname()[1]}\n"
+                                         f"r2.test [127.0.0.1]:{cls.mx2.sock.getsockname()[1]}\n")
         cls.write_forward("fwd", ".qmail", "# keep one, pass one on\n&fx@r2.test\n./Maildir/\n")
         cls.write_forward("loopa", ".qmail", "&loopb@localhost\n")
         cls.write_forward("loopb", ".qmail", "&loopa@localhost\n")
@@ -82,19 +70,11 @@ class Lists(unittest.TestCase):
         # A user-run list: one file for the members, one that makes the owner address exist.
         cls.write_forward("listrunner", ".qmail-friends", "&fr1@localhost\nfr2@localhost\n&ghost9@localhost\n")
         cls.write_forward("listrunner", ".qmail-friends-owner", "./Maildir/\n")
-        try:
-            d.start()
-        except BaseException:
-            cls.mx1.stop()
-            cls.mx2.stop()
-            raise
+        d.start_with_peers(cls.mx1, cls.mx2)
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.d.stop()
-        cls.mx1.stop()
-        cls.mx2.stop()
-        assert rc == 0, f"daemon exit code {rc}\n{cls.d.log()[-3000:]}"
+        cls.d.stop_with_peers(cls.mx1, cls.mx2)
 
     @classmethod
     def write_forward(cls, user, name, text):
@@ -332,15 +312,12 @@ class TwoServersAliasLoop(unittest.TestCase):
 
     def test_aliases_forwarding_to_each_other_bounce_once(self):
         pa, pb = free_port(), free_port()
-        a, a_aliases = daemon_with_aliases("x: y@b.test\n", listen=f"127.0.0.1:{pa}", local_domains="a.test",
-                                           hostname="a.test", dns_servers="127.0.0.1:9")
-        b, b_aliases = daemon_with_aliases("y: x@a.test\n", listen=f"127.0.0.1:{pb}", local_domains="b.test",
-                                           hostname="b.test", dns_servers="127.0.0.1:9")
-        for d, peer in ((a, pb), (b, pa)):
-            table = os.path.join(d.dir, "transport")
-            with open(table, "w") as f:
-                f.write(f"{'b.test' if d is a else 'a.test'} [127.0.0.1]:{peer}\n")
-            d.settings["transport_table"] = table
+        a, _ = daemon_with_aliases("x: y@b.test\n", listen=f"127.0.0.1:{pa}", local_domains="a.test",
+                                   hostname="a.test", dns_servers="127.0.0.1:9")
+        b, _ = daemon_with_aliases("y: x@a.test\n", listen=f"127.0.0.1:{pb}", local_domains="b.test",
+                                   hostname="b.test", dns_servers="127.0.0.1:9")
+        a.write_table("transport_table", f"b.test [127.0.0.1]:{pb}\n")
+        b.write_table("transport_table", f"a.test [127.0.0.1]:{pa}\n")
         with a, b:
             with smtplib.SMTP("127.0.0.1", pa, timeout=10) as s:
                 s.sendmail("origin@a.test", ["x@a.test"], b"Subject: marker-alias-ping-pong\r\n\r\nbody\r\n")

@@ -76,6 +76,22 @@ TEST_CASE("alias table: errors carry the entry's line", "[alias]")
     CHECK(r.errors[0].line == c.line);
 }
 
+TEST_CASE("alias table: an entry's size and member count are bounded", "[alias]")
+{
+    // One entry, continuation lines included, is at most 1 MiB.
+    auto r = parse_alias_table("big: a\n  " + std::string(1024 * 1024, 'b') + "\n");
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].line == 2);
+    CHECK(r.errors[0].message == "entry too long");
+    // At most max_alias_members members; exactly that many is fine.
+    std::string members;
+    for (std::size_t i = 0; i < max_alias_members; ++i) members += "u" + std::to_string(i) + ", ";
+    CHECK(parse_alias_table("many: " + members + "\n").errors.empty());
+    r = parse_alias_table("many: " + members + "one-more\n");
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].message == "more than 10000 members");
+}
+
 TEST_CASE("mailbox table accepts an alias at a local domain without a mailbox", "[alias]")
 {
     auto mt = parse_mailbox_table("alice@example.org example.org/alice/Maildir\n");

@@ -22,6 +22,15 @@ mailbox_table with_aliases(mailbox_table t, const char* aliases)
 
 mailbox_table defaults() { return mailbox_table::defaults({"example.org"}); }
 
+// forward_facts - what the disk step reports when forward file name holds text.
+expansion_facts forward_facts(const char* name, const char* text)
+{
+    expansion_facts f;
+    f.file_name = name;
+    f.file_text = text;
+    return f;
+}
+
 }  // namespace
 
 TEST_CASE("expansion: no alias, no forward file: the mailbox as before", "[expansion]")
@@ -96,9 +105,7 @@ TEST_CASE("expansion: the owner of a list with an extension is its exact forward
     CHECK(p.owners[0].path_to_stat == "example.org/owner-joe/.qmail-friends");
     CHECK(p.owners[1].path_to_stat == "example.org/joe/.qmail-friends-owner");
     CHECK(p.owners[1].expect_file);
-    expansion_facts f;
-    f.file_name = ".qmail-friends";
-    f.file_text = "&a@x.test\n&b@y.test\n";
+    auto f = forward_facts(".qmail-friends", "&a@x.test\n&b@y.test\n");
     CHECK(finish_expansion(p, f, false).envelope_sender.empty());  // joe's directory alone is not enough
     f.owner_exists = {false, true};
     CHECK(finish_expansion(p, f, false).envelope_sender == "joe+friends-owner@example.org");
@@ -106,11 +113,8 @@ TEST_CASE("expansion: the owner of a list with an extension is its exact forward
 
 TEST_CASE("expansion: forward file targets stay below the user's directory", "[expansion]")
 {
-    auto t = with_aliases(defaults(), "x: y\n");
-    auto p = plan_expansion("joe", "example.org", t);
-    expansion_facts f;
-    f.file_name = ".qmail";
-    f.file_text = "&bob@remote.test\n./Maildir/\n./saved/\njoe@example.org\n";
+    auto p = plan_expansion("joe", "example.org", defaults());
+    auto f = forward_facts(".qmail", "&bob@remote.test\n./Maildir/\n./saved/\njoe@example.org\n");
     auto e = finish_expansion(p, f, false);
     REQUIRE(e.type == expansion::kind::targets);
     REQUIRE(e.targets.size() == 3);  // joe@ itself is its own maildir, already listed
@@ -123,11 +127,8 @@ TEST_CASE("expansion: forward file targets stay below the user's directory", "[e
 
 TEST_CASE("expansion: a bad forward file or an I/O error defers", "[expansion]")
 {
-    auto t = with_aliases(defaults(), "x: y\n");
-    auto p = plan_expansion("joe", "example.org", t);
-    expansion_facts f;
-    f.file_name = ".qmail";
-    f.file_text = "&ok@example.org\n./../escape/\n";
+    auto p = plan_expansion("joe", "example.org", defaults());
+    auto f = forward_facts(".qmail", "&ok@example.org\n./../escape/\n");
     auto e = finish_expansion(p, f, false);
     CHECK(e.type == expansion::kind::defer);
     CHECK(e.reason.find(".qmail line 2") != std::string::npos);
