@@ -108,8 +108,8 @@ std::vector<std::string> validate(const settings& s)
     for (const auto& l : s.listen)
         if (!valid_listen(l))
             errors.push_back("listen: '" + l + "' is not host:port or [ipv6]:port with port 0-65535");
-    if (s.message_size_limit < 1024)
-        errors.push_back("message_size_limit: must be at least 1024 octets");
+    if (s.message_size_limit < 1024 || s.message_size_limit > limits::max_message_size)
+        errors.push_back("message_size_limit: must be between 1024 octets and 60M");
     // RFC 5321 4.5.3.1.8: a server must accept at least 100 recipients.
     if (s.recipient_limit < 100) errors.push_back("recipient_limit: RFC 5321 requires at least 100");
     if (s.hard_error_limit < 1) errors.push_back("hard_error_limit: must be at least 1");

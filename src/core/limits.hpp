@@ -26,6 +26,9 @@ inline constexpr std::size_t domain_octets = 255;
 
 // Default message size limit (Postfix message_size_limit is 10 MB; the issue asks 25 MiB).
 inline constexpr std::uint64_t default_message_size = 25 * 1024 * 1024;
+// The largest message_size_limit allowed: a queued message (trace header + content) must stay
+// under what the queue reads back at recovery (queue::max_message_file, 64 MiB).
+inline constexpr std::uint64_t max_message_size = 60 * 1024 * 1024;
 // RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted.
 inline constexpr std::size_t default_recipients = 1000;
 // Postfix smtpd_hard_error_limit: after this many errors the session is closed.

@@ -16,6 +16,7 @@
 // See also: record.hpp (env/ID bytes), disk_worker.hpp, docs/queue-format.md.
 #pragma once
 
+#include "core/limits.hpp"
 #include "local/fs_ops.hpp"
 #include "queue/journal.hpp"
 #include "queue/record.hpp"
@@ -52,6 +53,8 @@ struct recovery_report {
 
 // Largest message file read back (limits::default_message_size plus headroom).
 inline constexpr std::size_t max_message_file = 64u * 1024 * 1024;
+// Room for the trace header and the line-end normalisation above the largest accepted message.
+static_assert(limits::max_message_size + 1024 * 1024 <= max_message_file);
 
 class store {
 public:

@@ -47,6 +47,14 @@ TEST_CASE("the built-in defaults are valid; each bad value is reported", "[confi
     CHECK(errors[1].find("recipient_limit") == 0);
     CHECK(errors[2].find("max_sessions_per_ip") == 0);
     CHECK(errors[3].find("log_format") == 0);
+
+    settings big;
+    big.message_size_limit = 60u * 1024 * 1024;
+    CHECK(validate(big).empty());
+    big.message_size_limit += 1;  // past what the queue reads back at recovery
+    auto too_big = validate(big);
+    REQUIRE(too_big.size() == 1);
+    CHECK(too_big[0].find("message_size_limit") == 0);
 }
 
 TEST_CASE("listen accepts IPv4, bracketed IPv6 and port 0", "[config]")
