@@ -290,9 +290,11 @@ TEST_CASE("a maildir write failure defers the recipient and keeps the message; r
     submit_one(io, mgr, make_message("alice@example.org", {"bob@example.org"}), res);
     REQUIRE(run_until(io, [&] { return res.has_value(); }));
     REQUIRE(res->ok);
+    // The record reaches the file before the delivery's end reaches the manager: wait for
+    // both, or the requeue below finds the recipient still in flight and skips it.
     REQUIRE(run_until(io, [&] {
         auto d = decode_env_file(test::slurp(t.path() / "queue/env" / res->queue_id));
-        return d.file && d.file->journal.size() == 1;
+        return d.file && d.file->journal.size() == 1 && mgr.idle();
     }));
     auto d = decode_env_file(test::slurp(t.path() / "queue/env" / res->queue_id));
     CHECK(d.file->journal[0].kind == outcome_kind::deferred);
