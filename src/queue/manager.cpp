@@ -221,7 +221,11 @@ boost::asio::awaitable<commit_result> manager::commit(std::string id, envelope e
     }
     log::info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id, core::escape(env.sender),
               env.message_size, env.recipients.size());
+    // The 250 goes out before the posted install runs: count it, so idle() does not report
+    // "nothing to do" for a message that is durable but not yet in the index.
+    ++installing_;
     boost::asio::post(strand_, [this, e = std::move(env), committed = to_us(system_clock::now())]() mutable {
+        --installing_;
         const std::string qid = e.queue_id;
         install(std::move(e), {}, false);
         if (auto it = messages_.find(qid); it != messages_.end()) it->second.committed_us = committed;

@@ -36,6 +36,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/system_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -134,10 +135,10 @@ public:
 
     // stats - flush counters (tests, benchmarks). Thread-safe.
     manager_stats stats() const;
-    // idle - no delivery attempt, bounce or removal in flight (deferred messages
+    // idle - no install, delivery attempt, bounce or removal in flight (deferred messages
     //        waiting for their timer do not count): safe to stop the io_context.
     //        Call from the io_context's thread (single-threaded io_context).
-    bool idle() const { return active_ == 0 && finishing_ == 0 && remote_active_ == 0; }
+    bool idle() const { return active_ == 0 && finishing_ == 0 && remote_active_ == 0 && installing_ == 0; }
     // queued - number of messages in the in-memory index (same caveat as idle()).
     std::size_t queued() const { return messages_.size(); }
     // census - undelivered recipients by state and destination; the max_destinations busiest
@@ -306,6 +307,9 @@ private:
     std::size_t active_ = 0;     // delivery attempts in flight
     std::size_t remote_active_ = 0;  // remote recipients handed to the transport (not counted in active_)
     std::size_t finishing_ = 0;  // finish() tasks in flight
+    // Committed messages whose install() is posted but not yet run. Atomic: commit() resumes on
+    // the caller's executor, not the strand.
+    std::atomic<std::size_t> installing_ = 0;
     bool stopped_ = false;
 };
 

@@ -82,6 +82,27 @@ TEST_CASE("submit commits durably, then the manager delivers to maildirs and rem
     CHECK(mgr.idle());
 }
 
+TEST_CASE("when submit answers, the message is in the index or the manager is not idle", "[manager]")
+{
+    // The install is posted after the commit's flush and may run after the answer: in that gap
+    // "nothing queued and idle" would tell a caller (shutdown, a test's drain) there is no work.
+    mailbox_queue q("bob@example.org example.org/bob/Maildir\n");
+    std::size_t queued_at_answer = 0;
+    bool idle_at_answer = true;
+    boost::asio::co_spawn(q.io, q.mgr.submit(q.mgr.allocate_id(), make_message("alice@example.org", {"bob@example.org"})),
+                          [&](std::exception_ptr e, commit_result r) {
+                              if (e) std::rethrow_exception(e);
+                              queued_at_answer = q.mgr.queued();
+                              idle_at_answer = q.mgr.idle();
+                              q.res = std::move(r);
+                          });
+    REQUIRE(run_until(q.io, [&] { return q.res.has_value(); }));
+    REQUIRE(q.res->ok);
+    CHECK((queued_at_answer == 1 || !idle_at_answer));
+    REQUIRE(run_until(q.io, [&] { return q.mgr.queued() == 0 && q.mgr.idle(); }));
+    CHECK(maildir_new(q.t, "example.org", "bob").size() == 1);
+}
+
 TEST_CASE("files are in mess/ and env/ when submit completes", "[manager]")
 {
     test::temp_dir t;
